@@ -1,0 +1,5 @@
+# Make the project's top-level modules (quantizer, models, data, infomec, train) importable from tests/.
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
