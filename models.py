@@ -1,0 +1,217 @@
+"""Encoders, decoders and the autoencoder objectives (AE, QLAE).
+
+Paper: Hsu et al., NeurIPS 2023, Section 4 (QLAE) and Appendix (architectures). The objectives:
+  AE    loss = reconstruction
+  QLAE  loss = reconstruction + 0.01 * quantization_loss + 0.01 * commitment_loss
+where reconstruction is binary cross-entropy between decoder logits and the pixels in [0, 1], averaged over
+pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean).
+
+Networks (all built from the same two classes, so every model uses the same nets):
+  "paper"  12 conv layers (widths 32..256, kernels 3,3,4, strides 1,1,2), InstanceNorm + LeakyReLU(0.2), MLP
+           [256, 256]; a StyleGAN-like decoder: a learned constant 256 x 4 x 4 input modulated in each of 12
+           transposed-conv blocks by a style vector computed from z. About 3.7 M + 4 M parameters at 64 px.
+  "small"  the paper's small variant: 4 conv layers (k4 s2; widths 64, 128, 256, 512), MLP [512].
+  "cpu"    a narrower 4-layer pair (widths 32, 64, 96, 128, MLP [256]) that learns the 32 px benchmark in
+           minutes on two CPU cores; same block structure as "paper".
+  dense    MLP encoder / decoder for vector data (the `vector` dataset).
+
+Shape legend: B batch, C image channels, H = W image side, c channels of a layer, h its side,
+n_z latents, D vector size, w style width.
+
+Deviations from the paper / reference code: the "cpu" widths are ours (for CPU speed); the decoder's
+constant input scales with the image (side / 16) so any side divisible by 16 works, as in the reference.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from quantizer import LatentQuantizer, commitment_loss, quantization_loss, straight_through
+
+# (widths, kernels, strides, mlp widths) per named net; kernels and strides repeat to the widths' length.
+NETS = {
+    "paper": ((32, 32, 32, 64, 64, 64, 128, 128, 128, 256, 256, 256), (3, 3, 4), (1, 1, 2), (256, 256)),
+    "small": ((64, 128, 256, 512), (4,), (2,), (512,)),
+    "cpu": ((32, 64, 96, 128), (4,), (2,), (256,)),
+}
+
+
+def _layers(net):
+    widths, kernels, strides, mlp = NETS[net]
+    k = [kernels[i % len(kernels)] for i in range(len(widths))]
+    s = [strides[i % len(strides)] for i in range(len(widths))]
+    return widths, k, s, mlp
+
+
+class ConvEncoder(nn.Module):
+    """x (B, C, H, W) -> (B, out_dim). Conv (no bias) -> InstanceNorm(affine) -> LeakyReLU(0.2), then an MLP."""
+
+    def __init__(self, image_shape, out_dim, net="paper"):
+        super().__init__()
+        widths, kernels, strides, mlp = _layers(net)
+        c, side = image_shape[0], image_shape[1]
+        layers = []
+        for width, k, s in zip(widths, kernels, strides):
+            layers += [nn.Conv2d(c, width, k, s, padding=1, bias=False), nn.InstanceNorm2d(width, affine=True),
+                       nn.LeakyReLU(0.2)]
+            c, side = width, side // s
+        self.convs = nn.Sequential(*layers)
+        dims, head = [c * side * side, *mlp], []
+        for a, b in zip(dims[:-1], dims[1:]):
+            head += [nn.Linear(a, b), nn.ReLU()]
+        self.mlp = nn.Sequential(*head)
+        self.head = nn.Linear(dims[-1], out_dim)  # linear head: no tanh, the latent is unbounded
+
+    def features(self, x):
+        return self.mlp(self.convs(x).flatten(1))  # (B, mlp[-1])
+
+    def forward(self, x):
+        return self.head(self.features(x))  # (B, out_dim)
+
+
+class StyleBlock(nn.Module):
+    """convT -> LeakyReLU(0.2) -> InstanceNorm (no affine) -> x * scale + shift, [scale, shift] = ReLU(Linear(w))."""
+
+    def __init__(self, c_in, c_out, k, s, style_dim):
+        super().__init__()
+        self.conv = nn.ConvTranspose2d(c_in, c_out, k, s, padding=1, bias=False)
+        self.norm = nn.InstanceNorm2d(c_out, affine=False)
+        self.style = nn.Linear(style_dim, 2 * c_out)
+
+    def forward(self, h, w):
+        h = self.norm(F.leaky_relu(self.conv(h), 0.2))  # (B, c_out, h', h')
+        scale, shift = F.relu(self.style(w)).chunk(2, dim=1)  # (B, c_out) each, non-negative
+        return h * scale[:, :, None, None] + shift[:, :, None, None]  # (B, c_out, h', h')
+
+
+class StyleDecoder(nn.Module):
+    """z (B, n_z) -> logits (B, C, H, W). A learned constant input, modulated block by block by w = MLP(z)."""
+
+    def __init__(self, image_shape, n_latents, net="paper"):
+        super().__init__()
+        widths, kernels, strides, mlp = _layers(net)
+        widths, kernels, strides = widths[::-1], kernels[::-1], strides[::-1]
+        side = image_shape[1]
+        for s in strides:
+            side //= s
+        self.const = nn.Parameter(torch.full((widths[0], side, side), 0.1))  # (c, h, h), decayed like a weight
+        dims, layers = [n_latents, *mlp], []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.mlp = nn.Sequential(*layers)
+        c_in = [widths[0], *widths[:-1]]
+        self.blocks = nn.ModuleList(StyleBlock(a, b, k, s, mlp[-1]) for a, b, k, s in zip(c_in, widths, kernels, strides))
+        self.out = nn.Conv2d(widths[-1], image_shape[0], 3, padding=1, bias=False)
+
+    def forward(self, z):
+        w = self.mlp(z)  # (B, w)
+        h = self.const.expand(z.shape[0], -1, -1, -1)  # (B, c, h, h)
+        for block in self.blocks:
+            h = block(h, w)  # (B, c', h', h')
+        return self.out(h)  # (B, C, H, W) logits
+
+
+class DenseEncoder(nn.Module):
+    def __init__(self, dim, out_dim, hidden=(128, 128)):
+        super().__init__()
+        dims, layers = [dim, *hidden], []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.mlp = nn.Sequential(*layers)
+        self.head = nn.Linear(dims[-1], out_dim)
+
+    def forward(self, x):
+        return self.head(self.mlp(x))  # (B, out_dim)
+
+
+class DenseDecoder(nn.Module):
+    def __init__(self, dim, n_latents, hidden=(128, 128)):
+        super().__init__()
+        dims, layers = [n_latents, *hidden], []
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.mlp = nn.Sequential(*layers, nn.Linear(dims[-1], dim))
+
+    def forward(self, z):
+        return self.mlp(z)  # (B, D) logits
+
+
+class AutoEncoder(nn.Module):
+    """Encoder + decoder, with a LatentQuantizer in between for QLAE (quantizer=None for a plain AE)."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+        super().__init__()
+        if len(image_shape) == 1:
+            self.encoder, self.decoder = DenseEncoder(image_shape[0], n_latents), DenseDecoder(image_shape[0], n_latents)
+        else:
+            if image_shape[1] % 16 or image_shape[1] < 32:  # 64 px -> 4 x 4 features; 16 px would give 1 x 1
+                raise ValueError(f"image side must be a multiple of 16 and >= 32, got {image_shape[1]}")
+            self.encoder = ConvEncoder(image_shape, n_latents, net)
+            self.decoder = StyleDecoder(image_shape, n_latents, net)
+        self.quantizer = quantizer
+
+    def codes(self, x):
+        """What evaluation scores: integer indices (B, n_z) for QLAE, continuous z (B, n_z) for AE."""
+        z = self.encoder(x)  # (B, n_z)
+        return z if self.quantizer is None else self.quantizer(z)[1]
+
+    def reconstruct(self, x):
+        """Decoder logits from the (quantized) latent: (B, C, H, W) or (B, D)."""
+        z = self.encoder(x)  # (B, n_z)
+        return self.decoder(z if self.quantizer is None else self.quantizer(z)[0])
+
+
+def reconstruction_loss(logits, x):
+    """Binary cross-entropy on logits with soft targets: mean over pixels, then over the batch."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).mean(1).mean()
+
+
+def ae_loss(model, x):
+    z = model.encoder(x)  # (B, n_z)
+    recon = reconstruction_loss(model.decoder(z), x)
+    return recon, {"recon": recon.item()}
+
+
+def qlae_loss(model, x, quantization_weight=0.01, commitment_weight=0.01):
+    z_c = model.encoder(x)  # (B, n_z) continuous
+    z_q, indices = model.quantizer(z_c)  # (B, n_z) values, (B, n_z) integers
+    recon = reconstruction_loss(model.decoder(straight_through(z_c, z_q)), x)
+    ql, cl = quantization_loss(z_c, z_q), commitment_loss(z_c, z_q)
+    loss = recon + quantization_weight * ql + commitment_weight * cl
+    usage = model.quantizer.usage(indices).mean().item()
+    return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(), "usage": usage}
+
+
+def psnr(logits, x):
+    """Mean over images of 10 log10(1 / MSE) of the sigmoid output, in dB."""
+    mse = (torch.sigmoid(logits) - x).pow(2).flatten(1).mean(1)  # (B,)
+    return (10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item()
+
+
+def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, learnable_values=True,
+                global_codebook=False):
+    """Plain switch on the model name."""
+    if model == "ae":
+        return AutoEncoder(image_shape, n_latents, net)
+    elif model == "qlae":
+        q = LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook)
+        return AutoEncoder(image_shape, n_latents, net, quantizer=q)
+    raise ValueError(f"unknown model {model!r}; choose ae or qlae")
+
+
+def model_loss(name, model, x):
+    if name == "ae":
+        return ae_loss(model, x)
+    elif name == "qlae":
+        return qlae_loss(model, x)
+    raise ValueError(f"unknown model {name!r}")
+
+
+if __name__ == "__main__":
+    for net in NETS:
+        m = build_model("qlae", (3, 64, 64), 12, net)
+        x = torch.rand(2, 3, 64, 64)
+        loss, logs = qlae_loss(m, x)
+        n_enc = sum(p.numel() for p in m.encoder.parameters())
+        n_dec = sum(p.numel() for p in m.decoder.parameters())
+        print(f"{net:6s} 64 px: encoder {n_enc / 1e6:.2f} M, decoder {n_dec / 1e6:.2f} M params; "
+              f"initial QLAE loss {loss.item():.4f} {logs}")
