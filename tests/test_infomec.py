@@ -1,0 +1,248 @@
+"""Executable specification of infomec.py (paper Section 5, method.md section 6): known answers, invariances,
+the estimators against independent references, and clear errors on bad input."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import infomec
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The reference implementation's values on the same constructions (method.md section 6): InfoM, InfoE, InfoC.
+REFERENCE = {
+    "identity": (0.995, 0.9998, 0.995),
+    "rotation": (0.429, 0.9998, 0.291),
+    "codes_identity": (0.990, 0.9999, 0.990),
+    "codes_random": (0.074, 0.020, 0.030),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE))
+def test_reference_values_are_reproduced_within_0_01(case):
+    s, z, discrete = infomec.synthetic(case)
+    r = infomec.infomec(s, z, discrete)
+    assert (r["infom"], r["infoe"], r["infoc"]) == pytest.approx(REFERENCE[case], abs=0.01)
+    assert r["converged"]
+
+
+def test_pure_noise_has_no_explicitness_and_its_infom_infoc_match_the_reference_draw():
+    """On noise, clipped k-NN estimates are small random positives, so InfoM/InfoC are random draws (seed to seed
+    they spread by about +-0.07); the reference's single draw (0.471 / 0.270) must lie within ours."""
+    runs = [infomec.infomec(*infomec.synthetic("noise", seed=seed)) for seed in range(8)]
+    assert all(r["infoe"] == pytest.approx(0.002, abs=0.01) for r in runs)
+    infom, infoc = [r["infom"] for r in runs], [r["infoc"] for r in runs]
+    assert min(infom) <= 0.471 <= max(infom) and min(infoc) <= 0.270 <= max(infoc)
+
+
+def test_identity_latents_score_one_and_their_nmi_is_diagonal():
+    s, z, _ = infomec.synthetic("identity", n=3000)
+    r = infomec.infomec(s, z, False)
+    assert r["nmi"][:, :6].diagonal().min() > 0.9 and r["n_active"] == 6
+    assert r["infom"] > 0.98 and r["infoc"] > 0.98 and r["infoe"] > 0.99
+
+
+def test_plug_in_mutual_information_matches_its_formula_on_a_hand_made_table():
+    # joint counts [[3, 1, 0], [1, 2, 3]] over 10 samples
+    table = np.array([[3, 1, 0], [1, 2, 3]])
+    a = np.repeat([0, 0, 0, 1, 1, 1], table.flatten())
+    b = np.repeat([0, 1, 2, 0, 1, 2], table.flatten())
+    p = table / 10
+    pa, pb = p.sum(1), p.sum(0)
+    expected = sum(p[i, j] * math.log(p[i, j] / (pa[i] * pb[j])) for i in range(2) for j in range(3) if p[i, j] > 0)
+    assert infomec.mutual_info_discrete(a, b) == pytest.approx(expected, rel=1e-12)
+    assert infomec.mutual_info_discrete(a, a) == pytest.approx(infomec.entropy(a))  # I(a; a) = H(a)
+    assert infomec.entropy(a) == pytest.approx(-(0.4 * math.log(0.4) + 0.6 * math.log(0.6)))
+    assert infomec.mutual_info_discrete(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])) == pytest.approx(0.0)
+
+
+def test_knn_estimator_matches_the_true_mi_of_a_discrete_source_plus_gaussian_noise():
+    """I(z; s) for s uniform on {0, 1, 2} and z = s + N(0, 0.5^2): truth h(z) - h(z|s) by numerical integration."""
+    sigma, values = 0.5, np.array([0.0, 1.0, 2.0])
+    grid = np.linspace(-4, 6, 200_001)
+    density = np.mean([np.exp(-(grid - v) ** 2 / (2 * sigma**2)) / (sigma * math.sqrt(2 * math.pi)) for v in values],
+                      axis=0)
+    integrand = -density * np.log(np.maximum(density, 1e-300))
+    h_z = float(np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(grid)))  # trapezoid rule
+    truth = h_z - 0.5 * math.log(2 * math.pi * math.e * sigma**2)
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 3, 20_000)
+    z = s + sigma * rng.standard_normal(20_000)
+    assert infomec.mutual_info_knn(z, s, k=10) == pytest.approx(truth, abs=0.02)
+    assert 0.4 < truth < 0.8  # a non-trivial amount of information (log 3 = 1.10 is the maximum)
+
+
+def test_knn_estimator_equals_a_brute_force_implementation():
+    """The O(N log N) sorted-window search against an O(N^2) literal reading of Ross (2014)."""
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, 4, 300)
+    z = s * 0.5 + rng.standard_normal(300)
+    psi = lambda n: infomec.digamma_int(np.array([n]))[0]
+    terms = []
+    for i in range(300):
+        same = np.flatnonzero((s == s[i]) & (np.arange(300) != i))
+        d = np.sort(np.abs(z[same] - z[i]))[9]
+        m = np.sum(np.abs(z - z[i]) < d)
+        terms.append(psi(10) - psi(len(same) + 1) - psi(m))
+    assert infomec.mutual_info_knn(z, s, 10) == pytest.approx(psi(300) + np.mean(terms), abs=1e-10)
+
+
+def test_digamma_of_integers():
+    # psi(1) = -gamma, psi(n) = -gamma + H_{n-1}
+    assert infomec.digamma_int(np.array([1]))[0] == pytest.approx(-0.5772156649015329)
+    assert infomec.digamma_int(np.array([10]))[0] == pytest.approx(2.251752589066721)
+
+
+def mixed_case(n=3000, seed=0):
+    """Latents that are neither perfect nor random: each latent mostly one source, with some mixing and noise.
+    (Every latent has continuous noise: with exact ties the k-NN estimate depends on the tiny seeded jitter that
+    breaks them, which is assigned by column position.)"""
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, [5, 4, 6], size=(n, 3))
+    z = np.stack([s[:, 0] + 0.3 * s[:, 1], s[:, 1] + 0.5 * rng.standard_normal(n), s[:, 2] - 0.2 * s[:, 0],
+                  rng.standard_normal(n)], 1)
+    return s, z + 0.05 * rng.standard_normal(z.shape)
+
+
+def scores(s, z, discrete=False):
+    r = infomec.infomec(s, z, discrete)
+    return np.array([r["infom"], r["infoe"], r["infoc"]])
+
+
+def test_permuting_latents_changes_nothing():
+    s, z = mixed_case()
+    assert scores(s, z[:, [2, 0, 3, 1]]) == pytest.approx(scores(s, z), abs=1e-4)
+
+
+def test_rescaling_shifting_or_flipping_a_latent_changes_nothing():
+    s, z = mixed_case()
+    z2 = z.copy()
+    z2[:, 0] = -1.3 * z2[:, 0] + 5.0
+    assert scores(s, z2) == pytest.approx(scores(s, z), abs=1e-4)
+
+
+def test_relabelling_source_values_changes_nothing():
+    s, z = mixed_case()
+    s2 = s.copy()
+    s2[:, 0] = np.array([40, 10, 30, 20, 0])[s[:, 0]]  # another set of labels, another order
+    assert scores(s2, z) == pytest.approx(scores(s, z), abs=1e-4)
+    codes = np.round(z).astype(int)
+    assert scores(s2, codes, True) == pytest.approx(scores(s, codes, True), abs=1e-4)
+
+
+def test_duplicating_a_latent_lowers_infoc_and_leaves_infom():
+    s, z, _ = infomec.synthetic("identity", n=5000)
+    base, dup = scores(s, z), scores(s, np.concatenate([z, z[:, :1]], 1))
+    assert dup[2] < base[2] - 0.05  # source 0 now spread over two latents: less compact
+    assert dup[0] == pytest.approx(base[0], abs=0.005)  # every latent still about one source: as modular
+    s, z = mixed_case()
+    r = infomec.infomec(s, np.concatenate([z, z[:, :1]], 1), False)
+    assert r["nmi"][:, -1] == pytest.approx(r["nmi"][:, 0], abs=1e-9)  # the copy's column is the original's
+
+
+@pytest.mark.parametrize("fraction", [1 / 20, 1 / 8])
+def test_an_inactive_latent_is_pruned_by_both_rules(fraction):
+    s, z = mixed_case()
+    z = np.concatenate([z, 1e-3 * np.random.default_rng(0).standard_normal((len(z), 1))], 1)
+    r = infomec.infomec(s, z, False, active_fraction=fraction)
+    assert not r["active"][-1] and r["active"][:-1].all()
+    codes = np.concatenate([np.round(z[:, :-1]).astype(int), np.zeros((len(z), 1), int)], 1)
+    assert infomec.infomec(s, codes, True)["active"].tolist() == [True] * 4 + [False]
+
+
+def test_logistic_regression_matches_a_brute_force_fit_on_a_tiny_case():
+    """Binary source, one feature, overlapping classes: grid search over (w, b) of the balanced logistic loss."""
+    x = np.array([-2.0, -1.0, -0.5, 0.3, 0.0, 0.6, 1.0, 2.5])
+    y = np.array([0, 0, 1, 0, 1, 0, 1, 1])
+    h, converged = infomec.logistic_cross_entropy(("dense", x[:, None]), y[:, None])
+    w, b = np.meshgrid(np.linspace(-5, 5, 1001), np.linspace(-5, 5, 1001))
+    logit = w[..., None] * x + b[..., None]  # (grid, grid, 8)
+    nll = np.where(y == 1, np.logaddexp(0, -logit), np.logaddexp(0, logit)).mean(-1)  # balanced: 4 and 4
+    assert converged
+    assert h[0] == pytest.approx(nll.min(), abs=1e-4)
+
+
+def test_logistic_regression_gradient_is_near_zero_at_its_solution():
+    """Refit with the returned cross-entropy's model implied: a tighter tolerance cannot lower the loss further."""
+    s, z = mixed_case(n=2000)
+    x = infomec.standardise(z)
+    h1, c1 = infomec.logistic_cross_entropy(("dense", x), s)
+    h2, c2 = infomec.logistic_cross_entropy(("dense", x), s, tolerance=1e-8, max_iter=4000)
+    assert c1 and h1 == pytest.approx(h2, abs=1e-5)
+
+
+def test_infoe_null_model_is_log_k():
+    s = np.random.default_rng(0).integers(0, 7, (5000, 1))
+    h, _ = infomec.logistic_cross_entropy(("dense", np.zeros((5000, 1))), s)
+    assert h[0] == pytest.approx(math.log(7), abs=0.01)  # balanced intercept-only model: uniform prediction
+
+
+@pytest.mark.parametrize("sources, latents, message", [
+    (np.zeros((20, 2)), np.full((20, 3), np.nan), "finite"),
+    (np.zeros((20, 2)), np.full((20, 3), np.inf), "finite"),
+    (np.zeros((20, 2)), np.zeros((19, 3)), "disagree on N"),
+    (np.zeros(20), np.zeros((20, 3)), "2-D"),
+    (np.zeros((20, 2)), np.zeros((20, 3, 1)), "2-D"),
+    (np.tile([[0, 1]], (5, 1)), np.random.default_rng(0).random((5, 3)), "N > k"),
+    (np.tile([[0, 1], [1, 0]], (10, 1)) * [1, 0], np.random.default_rng(0).random((20, 3)), "constant"),
+    (np.tile([[0.5, 1], [1.25, 0]], (10, 1)), np.random.default_rng(0).random((20, 3)), "integer labels"),
+])
+def test_bad_input_is_a_clear_value_error(sources, latents, message):
+    with pytest.raises(ValueError, match=message):
+        infomec.infomec(sources, latents, False)
+
+
+def test_non_integer_discrete_latents_are_a_clear_value_error():
+    s, z = mixed_case(300)
+    with pytest.raises(ValueError, match="discrete=False"):
+        infomec.infomec(s, z, True)
+
+
+def test_all_latents_constant_is_documented_as_zero():
+    s, _ = mixed_case(300)
+    for discrete in (False, True):
+        r = infomec.infomec(s, np.ones((300, 4)), discrete)
+        assert (r["infom"], r["infoe"], r["infoc"], r["n_active"]) == (0.0, 0.0, 0.0, 0)
+
+
+def test_a_single_active_latent_is_documented_not_nan():
+    s, z = mixed_case(1000)
+    z[:, 1:] = 0.0
+    r = infomec.infomec(s, z, False)
+    assert r["n_active"] == 1 and r["infoc"] == 1.0 and 0 <= r["infom"] <= 1 and 0 < r["infoe"] < 1
+
+
+def test_an_active_latent_with_no_information_counts_as_chance_not_nan():
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 3, (2000, 2))
+    z = np.stack([s[:, 0], s[:, 1], rng.integers(0, 3, 2000) * 0 + np.arange(2000) % 2], 1)  # last: independent
+    r = infomec.infomec(s, z, True)
+    assert all(np.isfinite([r["infom"], r["infoe"], r["infoc"]]))
+
+
+def test_mig_is_high_for_identity_and_low_for_noise():
+    s, z, _ = infomec.synthetic("identity", n=3000)
+    assert infomec.mig(s, z, False) > 0.9
+    s, z, _ = infomec.synthetic("noise", n=3000)
+    assert infomec.mig(s, z, False) < 0.05
+
+
+def test_heatmap_is_written(tmp_path):
+    r = infomec.infomec(*infomec.synthetic("codes_identity", n=2000))
+    infomec.plot_nmi(r, str(tmp_path / "nmi.png"), source_names=list("abcdef"))
+    assert (tmp_path / "nmi.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_command_line_scores_an_npz_file(tmp_path):
+    s, z, _ = infomec.synthetic("codes_identity")
+    np.savez(tmp_path / "codes.npz", sources=s, latents=z)
+    out = subprocess.run([sys.executable, "infomec.py", str(tmp_path / "codes.npz"), "--discrete"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "InfoM 0.99" in out.stdout, out.stdout + out.stderr
+    np.savez(tmp_path / "bad.npz", sources=s)
+    out = subprocess.run([sys.executable, "infomec.py", str(tmp_path / "bad.npz")], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert out.returncode != 0 and "expected `sources`" in out.stderr
