@@ -1,0 +1,396 @@
+"""Train an AE or a QLAE on a procedural benchmark, then evaluate it (PSNR, codebook usage, InfoMEC) and draw it.
+
+    python train.py                      # QLAE on the 32 px Shapes3D analogue, CPU-sized (see README for time)
+    python train.py --model ae           # the same with a plain autoencoder
+    python train.py --preset paper       # the paper's scale for one GPU: paper nets, 64 px, batch 128, 200k steps
+    python train.py --help               # every flag
+
+Paper: Hsu et al., NeurIPS 2023, Section 4 and Appendix (training details). The second half of the method is
+the optimiser: AdamW with an unusually high decoupled weight decay (0.1 for QLAE), on every weight matrix,
+kernel, norm scale and the decoder's constant input; biases, norm shifts and the codebook values are not
+decayed. Weight decay keeps the networks small, so they cannot memorise an arbitrary map from the grid of codes
+to images; together with the few values per latent, the cheapest fit is one where each value means the same
+thing everywhere, i.e. a disentangled one. Gradients of the decayed group are clipped ELEMENT-WISE to [-1, 1].
+
+Run folder (--out-dir): config.json, metrics.jsonl (one line per log interval), ckpt.pt (a plain dict, written
+atomically: a crash leaves the previous checkpoint whole), eval.json and PNG figures.
+
+Deviations from the paper / reference code: the default run is CPU-sized (32 px, "cpu" nets, batch 64,
+6 000 steps); --preset paper restores the paper's setting.
+"""
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+import data
+import infomec
+import models
+
+# Weight decay per model when --weight-decay is not given (paper, Section 4 / Appendix).
+DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1}
+PRESETS = {
+    "cpu": {},  # the Args defaults below
+    "paper": {"net": "paper", "resolution": 64, "batch_size": 128, "steps": 200_000, "lr": 1e-3,
+              "log_every": 1000, "ckpt_every": 5000},
+}
+
+
+def flag(default, help):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class Args:
+    model: str = flag("qlae", "ae (continuous latent) or qlae (quantized latent)")
+    dataset: str = flag("shapes3d", "shapes3d (procedural Shapes3D analogue), dsprites, or vector (tiny, for tests)")
+    preset: str = flag("cpu", "cpu: small and fast (defaults below); paper: paper nets, 64 px, batch 128, 200k steps")
+    resolution: int = flag(32, "image side for shapes3d (a multiple of 16, >= 32); dsprites is 64")
+    net: str = flag("cpu", "network size: cpu (fast), small (paper's small variant) or paper (12-layer nets)")
+    steps: int = flag(6000, "optimiser steps")
+    batch_size: int = flag(64, "images per step")
+    lr: float = flag(1e-3, "AdamW learning rate (constant)")
+    weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = model default "
+                                     "(qlae 0.1, ae 0)")
+    values_per_latent: int = flag(10, "values in each latent's scalar codebook (qlae)")
+    n_latents: int = flag(0, "number of latents; 0 = 2 x the number of sources")
+    global_codebook: bool = flag(False, "ablation: one scalar codebook shared by every latent (qlae)")
+    frozen_values: bool = flag(False, "ablation: keep the codebook values at their initial grid (qlae)")
+    seed: int = flag(0, "seeds the weights and the training batches")
+    device: str = flag("auto", "auto (cuda, then mps, then cpu), cpu, cuda or mps")
+    out_dir: str = flag("", "run folder; empty = runs/MODEL-DATASET-sSEED-TIME")
+    resume: bool = flag(False, "continue from OUT_DIR/ckpt.pt (same flags; --steps may grow)")
+    log_every: int = flag(250, "steps between progress lines (and metrics.jsonl entries)")
+    ckpt_every: int = flag(1000, "steps between checkpoints (one is always written at the end)")
+    eval_size: int = flag(10_000, "images in the fixed evaluation set (fewer if the dataset is smaller)")
+    benchmark: bool = flag(False, "instead of training: print images/s and the data share of a step for the cpu, "
+                                  "small and paper nets, AE vs QLAE, at --resolution/--batch-size on --device")
+    active_fraction: float = flag(1 / 20, "InfoMEC pruning of continuous latents: active if range > max range x "
+                                          "this (reference 1/20; the authors' training logger used 1/8)")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in dataclasses.fields(Args):
+        name = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            parser.add_argument(name, action="store_true", help=f.metadata["help"])
+        else:
+            kind = {"int": int, "float": float, "str": str}.get(f.type, f.type)
+            parser.add_argument(name, type=kind, default=f.default, help=f.metadata["help"])
+    first = parser.parse_args(argv)  # unknown flags are an error here
+    if first.preset not in PRESETS:
+        parser.error(f"--preset must be one of {sorted(PRESETS)}, got {first.preset!r}")
+    parser.set_defaults(**PRESETS[first.preset])  # explicit flags still win over the preset
+    args = Args(**vars(parser.parse_args(argv)))
+    problems = []
+    if args.model not in DEFAULT_WEIGHT_DECAY:
+        problems.append(f"--model must be one of {sorted(DEFAULT_WEIGHT_DECAY)}, got {args.model!r}")
+    if args.net not in models.NETS:
+        problems.append(f"--net must be one of {sorted(models.NETS)}, got {args.net!r}")
+    if args.dataset not in ("shapes3d", "dsprites", "vector"):
+        problems.append(f"--dataset must be shapes3d, dsprites or vector, got {args.dataset!r}")
+    if args.dataset == "dsprites" and args.resolution != 64:
+        args.resolution = 64  # dSprites exists at 64 px only
+    if args.resolution < 32 or args.resolution % 16:  # 4 stride-2 layers; at 16 px InstanceNorm would see 1x1
+        problems.append(f"--resolution must be a multiple of 16 and >= 32, got {args.resolution}")
+    for name in ("steps", "batch_size", "log_every", "ckpt_every", "eval_size"):
+        if getattr(args, name) < 1:
+            problems.append(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        problems.append(f"--lr must be a positive number, got {args.lr}")
+    if args.weight_decay == -1:
+        args.weight_decay = DEFAULT_WEIGHT_DECAY.get(args.model, 0.0)
+    if not (args.weight_decay >= 0 and math.isfinite(args.weight_decay)):
+        problems.append(f"--weight-decay must be >= 0 (or -1 for the model default), got {args.weight_decay}")
+    if args.values_per_latent < 2:
+        problems.append(f"--values-per-latent must be >= 2, got {args.values_per_latent}")
+    if args.n_latents < 0:
+        problems.append(f"--n-latents must be >= 0 (0 = twice the sources), got {args.n_latents}")
+    if not 0 < args.active_fraction < 1:
+        problems.append(f"--active-fraction must be in (0, 1), got {args.active_fraction}")
+    if args.device not in ("auto", "cpu", "cuda", "mps"):
+        problems.append(f"--device must be auto, cpu, cuda or mps, got {args.device!r}")
+    elif args.device == "cuda" and not torch.cuda.is_available():
+        problems.append("--device cuda was asked for but torch sees no CUDA GPU")
+    elif args.device == "mps" and not torch.backends.mps.is_available():
+        problems.append("--device mps was asked for but MPS is not available")
+    if problems:
+        parser.error("; ".join(problems))
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    if not args.out_dir:
+        args.out_dir = os.path.join("runs", f"{args.model}-{args.dataset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    return args
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The optimiser: the paper's two parameter groups.
+def param_groups(model, weight_decay):
+    """decayed: weights, kernels, norm scales, the decoder's constant; not decayed: biases, norm shifts, codebooks."""
+    decayed, plain = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue  # a frozen codebook
+        (plain if name.endswith("bias") or name.startswith("quantizer.") else decayed).append(p)
+    return [{"params": decayed, "weight_decay": weight_decay, "name": "decayed"},
+            {"params": plain, "weight_decay": 0.0, "name": "not_decayed"}]
+
+
+def clip_decayed_gradients(optimizer, limit=1.0):
+    """Element-wise clipping to [-limit, limit], on the decayed group only (not a global-norm clip)."""
+    for group in optimizer.param_groups:
+        if group["name"] == "decayed":
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad.clamp_(-limit, limit)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Plumbing: atomic checkpoint, metrics log.
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # atomic on POSIX and Windows: a reader sees the old file or the new one, never half
+
+
+def write_json(obj, path):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def truncate_metrics(path, last_step):
+    """On resume, drop log lines written after the checkpoint (they will be written again)."""
+    if os.path.exists(path):
+        with open(path) as f:
+            keep = [line for line in f if line.strip() and json.loads(line).get("step", 0) <= last_step]
+        with open(path, "w") as f:
+            f.writelines(keep)
+
+
+def fmt_time(seconds):
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m{s:02d}s"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Evaluation: PSNR, codebook usage and InfoMEC on a fixed set, plus figures.
+@torch.no_grad()
+def evaluate(args, model, dataset, out_dir):
+    model.eval()
+    device = next(model.parameters()).device
+    factors = dataset.index_to_factors(data.eval_indices(dataset, args.eval_size)).to(device)  # (N, n_s)
+    codes, psnrs = [], []
+    for chunk in factors.split(500):
+        x = dataset.render(chunk)  # (b, C, H, W)
+        codes.append(model.codes(x).cpu())
+        psnrs.append(models.psnr(model.reconstruct(x), x) * len(chunk))
+    codes = torch.cat(codes)  # (N, n_z): integer indices (qlae) or continuous z (ae)
+    discrete = model.quantizer is not None
+    result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors)}
+    if discrete:
+        result["codebook_usage"] = model.quantizer.usage(codes.to(device)).mean().item()
+    scores = infomec.infomec(factors.cpu().numpy(), codes.numpy(), discrete=discrete,
+                             active_fraction=args.active_fraction)
+    result.update({k: scores[k] for k in ("infom", "infoe", "infoc", "n_active")})
+    result["nmi"] = scores["nmi"].round(4).tolist()
+    infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
+                     title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "
+                           f"InfoC {scores['infoc']:.2f}")
+    if len(dataset.image_shape) == 3:
+        draw_figures(model, dataset, factors[:8], codes, out_dir)
+    model.train()
+    return result
+
+
+@torch.no_grad()
+def draw_figures(model, dataset, factors, codes, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def show(ax, img):  # img (C, H, W) in [0, 1]
+        ax.imshow(img.permute(1, 2, 0).cpu().numpy().squeeze(), cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([]), ax.set_yticks([])
+
+    x = dataset.render(factors)  # (8, C, H, W)
+    recon = torch.sigmoid(model.reconstruct(x))  # (8, C, H, W)
+    fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
+    for i in range(8):
+        show(axes[0, i], x[i]), show(axes[1, i], recon[i])
+    axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("recon")
+    fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)
+
+    # Traversals: start from the first image's latent and sweep one latent at a time. QLAE: over every value
+    # of that latent's learned codebook (sorted); AE: over the range the evaluation set covers, in 10 steps.
+    z = model.encoder(x[:1])  # (1, n_z)
+    n_z = z.shape[1]
+    if model.quantizer is not None:
+        z = model.quantizer(z)[0]
+        sweeps = model.quantizer.codebooks().sort(dim=1).values  # (n_z, n_v)
+    else:
+        lo, hi = codes.min(0).values, codes.max(0).values  # (n_z,)
+        sweeps = torch.stack([torch.linspace(a, b, 10) for a, b in zip(lo.tolist(), hi.tolist())]).to(z.device)
+    n_v = sweeps.shape[1]
+    fig, axes = plt.subplots(n_z, n_v, figsize=(n_v * 0.8, n_z * 0.8), squeeze=False)
+    for j in range(n_z):
+        zs = z.repeat(n_v, 1)  # (n_v, n_z)
+        zs[:, j] = sweeps[j]
+        imgs = torch.sigmoid(model.decoder(zs))  # (n_v, C, H, W)
+        for k in range(n_v):
+            show(axes[j, k], imgs[k])
+        axes[j, 0].set_ylabel(f"z{j}", rotation=0, labelpad=12, fontsize=8)
+    fig.tight_layout(pad=0.1), fig.savefig(os.path.join(out_dir, "traversals.png"), dpi=80), plt.close(fig)
+
+
+# ----------------------------------------------------------------------------------------------------------
+def benchmark(args, nets=("cpu", "small", "paper"), steps=10, repeats=3):
+    """Training throughput and the share of a step spent making data. AE and QLAE steps are timed alternately in
+    the same process (best of `repeats`), so their ratio is not skewed by drift in the machine's speed."""
+    device = torch.device(args.device)
+    dataset = data.get_dataset(args.dataset, args.resolution)
+    generator = torch.Generator(device).manual_seed(0)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    print(f"device {device}, torch threads {torch.get_num_threads()}, {args.dataset} {dataset.image_shape}, "
+          f"batch {args.batch_size}")
+    print(f"{'net':6s} {'model':5s} {'step ms':>8s} {'img/s':>8s} {'data %':>7s}")
+    for net in nets:
+        runs = {}
+        for name in ("ae", "qlae"):
+            torch.manual_seed(0)
+            model = models.build_model(name, dataset.image_shape, 2 * len(dataset.factor_sizes), net).to(device)
+            opt = torch.optim.AdamW(param_groups(model, 0.1), lr=1e-4)
+            runs[name] = (model, opt)
+
+        def step(name):
+            model, opt = runs[name]
+            t0 = time.perf_counter()
+            x, _ = dataset.sample(args.batch_size, generator)
+            sync()
+            t1 = time.perf_counter()
+            loss, _ = models.model_loss(name, model, x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            clip_decayed_gradients(opt)
+            opt.step()
+            sync()
+            return t1 - t0, time.perf_counter() - t0
+
+        best = {"ae": (math.inf, 0), "qlae": (math.inf, 0)}
+        for name in ("ae", "qlae"):
+            for _ in range(3):
+                step(name)  # warm-up
+        for _ in range(repeats):
+            for name in ("ae", "qlae"):
+                times = [step(name) for _ in range(steps)]
+                total, data_time = sum(t for _, t in times), sum(d for d, _ in times)
+                if total < best[name][0]:
+                    best[name] = (total, data_time)
+        for name, (total, data_time) in best.items():
+            print(f"{net:6s} {name:5s} {1000 * total / steps:8.1f} {steps * args.batch_size / total:8.0f} "
+                  f"{100 * data_time / total:7.1f}")
+        print(f"{net:6s} QLAE / AE step time: {best['qlae'][0] / best['ae'][0]:.3f}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.benchmark:
+        return benchmark(args)
+    print("config:", json.dumps(dataclasses.asdict(args)))
+    torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    dataset = data.get_dataset(args.dataset, args.resolution)
+    n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
+    model = models.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
+                               not args.frozen_values, args.global_codebook).to(device)
+    optimizer = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))
+    generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    ckpt_path, metrics_path = os.path.join(args.out_dir, "ckpt.pt"), os.path.join(args.out_dir, "metrics.jsonl")
+    start = 0
+    if os.path.exists(ckpt_path) and not args.resume:
+        sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
+                 "or choose another --out-dir")
+    if args.resume and os.path.exists(ckpt_path):
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "out_dir"}
+        diff = {k: (v, getattr(args, k)) for k, v in ckpt["args"].items() if k not in ignore and getattr(args, k) != v}
+        if diff:
+            sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        generator.set_state(ckpt["data_rng"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        start = ckpt["step"]
+        truncate_metrics(metrics_path, start)
+        print(f"resumed from {ckpt_path} at step {start}")
+    elif args.resume:
+        print(f"no checkpoint in {args.out_dir}; starting from step 0")
+    write_json(dataclasses.asdict(args), os.path.join(args.out_dir, "config.json"))
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"{args.model} on {args.dataset} {dataset.image_shape}, {n_latents} latents, {n_params / 1e6:.2f} M params, "
+          f"device {device}, run folder {args.out_dir}")
+
+    def checkpoint(step, logs):
+        atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "args": dataclasses.asdict(args),
+                     "step": step, "metrics": logs, "data_rng": generator.get_state(),
+                     "torch_rng": torch.get_rng_state()}, ckpt_path)
+
+    # ---------------------------------------------------------------------------------------------- training
+    model.train()
+    t_start, t_data, images, sums, count, logs = time.time(), 0.0, 0, {}, 0, {}
+    for step in range(start + 1, args.steps + 1):
+        t0 = time.time()
+        x, _ = dataset.sample(args.batch_size, generator)  # (B, C, H, W) on the device
+        t_data += time.time() - t0
+        loss, logs = models.model_loss(args.model, model, x)
+        if not torch.isfinite(loss):
+            sys.exit(f"error: loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) is intact. "
+                     "Try a smaller --lr.")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_decayed_gradients(optimizer)
+        optimizer.step()
+        images += args.batch_size
+        count += 1
+        for k, v in {"loss": loss.item(), **logs}.items():
+            sums[k] = sums.get(k, 0.0) + v  # averaged over the log interval
+        if step % args.log_every == 0 or step == args.steps:
+            elapsed = time.time() - t_start
+            means = {k: v / count for k, v in sums.items()}
+            rate = images / elapsed
+            row = {"step": step, **means, "img_per_s": rate, "data_share": t_data / elapsed}
+            parts = " | ".join(f"{k} {v:.4f}" for k, v in means.items())
+            print(f"step {step:>7d}/{args.steps} | {parts} | {rate:6.0f} img/s | data {100 * t_data / elapsed:3.0f}% "
+                  f"| eta {fmt_time((args.steps - step) * args.batch_size / rate)}", flush=True)
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            sums, count = {}, 0
+        if step % args.ckpt_every == 0 or step == args.steps:
+            checkpoint(step, logs)
+    train_seconds = time.time() - t_start
+
+    # -------------------------------------------------------------------------------------------- evaluation
+    t0 = time.time()
+    result = evaluate(args, model, dataset, args.out_dir)
+    result.update({"steps": args.steps, "train_seconds": train_seconds, "eval_seconds": time.time() - t0})
+    write_json(result, os.path.join(args.out_dir, "eval.json"))
+    shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
+    print("final:", json.dumps(shown))
+    print(f"figures: {os.path.join(args.out_dir, '{reconstructions,traversals,nmi}.png')}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
