@@ -21,11 +21,13 @@ n_z latents, D vector size, w style width.
 Deviations from the paper / reference code: the "cpu" widths are ours (for CPU speed); the decoder's
 constant input scales with the image (side / 16) so any side divisible by 16 works, as in the reference.
 """
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from quantizer import LatentQuantizer, commitment_loss, quantization_loss, straight_through
+from quantizer import LatentQuantizer, VectorQuantizer, commitment_loss, quantization_loss, straight_through
 
 # (widths, kernels, strides, mlp widths) per named net; kernels and strides repeat to the widths' length.
 NETS = {
@@ -136,28 +138,49 @@ class DenseDecoder(nn.Module):
 
 
 class AutoEncoder(nn.Module):
-    """Encoder + decoder, with a LatentQuantizer in between for QLAE (quantizer=None for a plain AE)."""
+    """Encoder + decoder, with what sits between them set by `latent`:
+    "continuous" (AE, BioAE), "gaussian" (beta-VAE, beta-TCVAE: the encoder gives mu and a softplus sigma),
+    "scalar" (QLAE: a LatentQuantizer) or "vector" (VQ-VAE: a VectorQuantizer over n_z slots of code_dim)."""
 
-    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+    def __init__(self, image_shape, n_latents, net="cpu", latent="continuous", quantizer=None, code_dim=64):
         super().__init__()
+        self.latent, self.n_latents, self.quantizer = latent, n_latents, quantizer
+        enc_out = {"gaussian": 2 * n_latents, "vector": n_latents * code_dim}.get(latent, n_latents)
+        dec_in = n_latents * code_dim if latent == "vector" else n_latents
         if len(image_shape) == 1:
-            self.encoder, self.decoder = DenseEncoder(image_shape[0], n_latents), DenseDecoder(image_shape[0], n_latents)
+            self.encoder, self.decoder = DenseEncoder(image_shape[0], enc_out), DenseDecoder(image_shape[0], dec_in)
         else:
             if image_shape[1] % 16 or image_shape[1] < 32:  # 64 px -> 4 x 4 features; 16 px would give 1 x 1
                 raise ValueError(f"image side must be a multiple of 16 and >= 32, got {image_shape[1]}")
-            self.encoder = ConvEncoder(image_shape, n_latents, net)
-            self.decoder = StyleDecoder(image_shape, n_latents, net)
-        self.quantizer = quantizer
+            self.encoder = ConvEncoder(image_shape, enc_out, net)
+            self.decoder = StyleDecoder(image_shape, dec_in, net)
+
+    def gaussian(self, x):
+        mu, raw = self.encoder(x).chunk(2, dim=1)  # (B, n_z) each
+        return mu, F.softplus(raw) + 1e-6  # sigma > 0
 
     def codes(self, x):
-        """What evaluation scores: integer indices (B, n_z) for QLAE, continuous z (B, n_z) for AE."""
-        z = self.encoder(x)  # (B, n_z)
-        return z if self.quantizer is None else self.quantizer(z)[1]
+        """What evaluation scores: integer indices (B, n_z) for quantized models (discrete InfoMEC), the mean for
+        VAEs, the latent itself otherwise (continuous InfoMEC)."""
+        if self.latent == "gaussian":
+            return self.gaussian(x)[0]
+        z = self.encoder(x)  # (B, n_z) or (B, n_z * code_dim)
+        if self.latent == "vector":
+            return self.quantizer(z.view(len(z), self.n_latents, -1))[1]
+        return self.quantizer(z)[1] if self.latent == "scalar" else z
+
+    def decode_codes(self, x):
+        """The decoder's input at evaluation: z, z_q, or mu (VAEs are evaluated on the mean)."""
+        if self.latent == "gaussian":
+            return self.gaussian(x)[0]
+        z = self.encoder(x)
+        if self.latent == "vector":
+            return self.quantizer(z.view(len(z), self.n_latents, -1))[0].flatten(1)
+        return self.quantizer(z)[0] if self.latent == "scalar" else z
 
     def reconstruct(self, x):
-        """Decoder logits from the (quantized) latent: (B, C, H, W) or (B, D)."""
-        z = self.encoder(x)  # (B, n_z)
-        return self.decoder(z if self.quantizer is None else self.quantizer(z)[0])
+        """Decoder logits from the evaluation latent: (B, C, H, W) or (B, D)."""
+        return self.decoder(self.decode_codes(x))
 
 
 def reconstruction_loss(logits, x):
@@ -181,28 +204,107 @@ def qlae_loss(model, x, quantization_weight=0.01, commitment_weight=0.01):
     return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(), "usage": usage}
 
 
+def vqvae_loss(model, x, codebook_weight=1.0, commitment_weight=0.25):
+    """VQ-VAE: the same two routed losses as QLAE, on vectors, with the original paper's weights 1 and 0.25."""
+    z_e = model.encoder(x).view(len(x), model.n_latents, -1)  # (B, n_z, code_dim)
+    z_q, indices = model.quantizer(z_e)  # (B, n_z, code_dim), (B, n_z)
+    recon = reconstruction_loss(model.decoder(straight_through(z_e, z_q).flatten(1)), x)
+    ql, cl = quantization_loss(z_e, z_q), commitment_loss(z_e, z_q)
+    loss = recon + codebook_weight * ql + commitment_weight * cl
+    return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(),
+                  "usage": model.quantizer.usage(indices).item()}
+
+
+def gaussian_kl(mu, sigma):
+    """KL(N(mu, sigma^2) || N(0, 1)) per dimension, (B, n_z): 0.5 (mu^2 + sigma^2 - 1) - log sigma."""
+    return 0.5 * (mu.pow(2) + sigma.pow(2) - 1) - torch.log(sigma)
+
+
+def vae_loss(model, x, beta):
+    """beta-VAE: reconstruction of a SAMPLE z + beta * KL (summed over dims) / (C * H * W), batch mean."""
+    mu, sigma = model.gaussian(x)  # (B, n_z) each
+    z = mu + sigma * torch.randn_like(mu)  # (B, n_z) reparameterised sample
+    recon = reconstruction_loss(model.decoder(z), x)
+    kl = gaussian_kl(mu, sigma).sum(1).mean() / x[0].numel()
+    return recon + beta * kl, {"recon": recon.item(), "kl": kl.item()}
+
+
+def log_normal(z, mu, sigma):
+    """log N(z; mu, sigma^2), element-wise."""
+    return -0.5 * ((z - mu) / sigma).pow(2) - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
+
+
+def tc_terms(z, mu, sigma, dataset_size):
+    """beta-TCVAE's decomposition of the KL, by minibatch-weighted sampling (Chen et al. 2018, eq. 5):
+    log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(N M), the same per dimension for log q(z_ik).
+    Returns (index-code MI, total correlation, dimension-wise KL), each a batch mean in nats."""
+    m = z.shape[0]
+    pairwise = log_normal(z[:, None], mu[None], sigma[None])  # (M, M, n_z): log q(z_ik | x_j)
+    log_qz_given_x = log_normal(z, mu, sigma).sum(1)  # (M,)
+    log_qz = torch.logsumexp(pairwise.sum(2), dim=1) - math.log(dataset_size * m)  # (M,)
+    log_prod_qzk = (torch.logsumexp(pairwise, dim=1) - math.log(dataset_size * m)).sum(1)  # (M,)
+    log_pz = log_normal(z, torch.zeros_like(z), torch.ones_like(z)).sum(1)  # (M,)
+    return ((log_qz_given_x - log_qz).mean(), (log_qz - log_prod_qzk).mean(), (log_prod_qzk - log_pz).mean())
+
+
+def tcvae_loss(model, x, beta_tc, dataset_size):
+    """beta-TCVAE: reconstruction + (MI + beta_TC * TC + dimension-wise KL) / (C * H * W)."""
+    mu, sigma = model.gaussian(x)  # (B, n_z)
+    z = mu + sigma * torch.randn_like(mu)  # (B, n_z)
+    recon = reconstruction_loss(model.decoder(z), x)
+    mi, tc, dwkl = (t / x[0].numel() for t in tc_terms(z, mu, sigma, dataset_size))
+    return recon + mi + beta_tc * tc + dwkl, {"recon": recon.item(), "mi": mi.item(), "tc": tc.item(),
+                                             "dwkl": dwkl.item()}
+
+
+def bioae_loss(model, x, activity_weight):
+    """BioAE (Whittington et al. 2023): non-negative, sparse, energy-efficient latents:
+    reconstruction + 1.0 * mean relu(-z) + activity_weight * mean z^2."""
+    z = model.encoder(x)  # (B, n_z)
+    recon = reconstruction_loss(model.decoder(z), x)
+    negative, activity = F.relu(-z).mean(), z.pow(2).mean()
+    return recon + negative + activity_weight * activity, {"recon": recon.item(), "neg": negative.item(),
+                                                          "act": activity.item()}
+
+
 def psnr(logits, x):
     """Mean over images of 10 log10(1 / MSE) of the sigmoid output, in dB."""
     mse = (torch.sigmoid(logits) - x).pow(2).flatten(1).mean(1)  # (B,)
     return (10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item()
 
 
+MODELS = ("ae", "qlae", "vae", "tcvae", "bioae", "vqvae")
+
+
 def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, learnable_values=True,
                 global_codebook=False):
     """Plain switch on the model name."""
-    if model == "ae":
+    if model in ("ae", "bioae"):
         return AutoEncoder(image_shape, n_latents, net)
     elif model == "qlae":
         q = LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook)
-        return AutoEncoder(image_shape, n_latents, net, quantizer=q)
-    raise ValueError(f"unknown model {model!r}; choose ae or qlae")
+        return AutoEncoder(image_shape, n_latents, net, "scalar", q)
+    elif model in ("vae", "tcvae"):
+        return AutoEncoder(image_shape, n_latents, net, "gaussian")
+    elif model == "vqvae":
+        return AutoEncoder(image_shape, n_latents, net, "vector", VectorQuantizer(n_latents))
+    raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 
-def model_loss(name, model, x):
+def model_loss(name, model, x, beta=3.0, beta_tc=3.0, activity_weight=0.01, dataset_size=None):
+    """Plain switch on the model name: returns (loss, dict of logged floats)."""
     if name == "ae":
         return ae_loss(model, x)
     elif name == "qlae":
         return qlae_loss(model, x)
+    elif name == "vae":
+        return vae_loss(model, x, beta)
+    elif name == "tcvae":
+        return tcvae_loss(model, x, beta_tc, dataset_size)
+    elif name == "bioae":
+        return bioae_loss(model, x, activity_weight)
+    elif name == "vqvae":
+        return vqvae_loss(model, x)
     raise ValueError(f"unknown model {name!r}")
 
 

@@ -33,8 +33,16 @@ import data
 import infomec
 import models
 
-# Weight decay per model when --weight-decay is not given (paper, Section 4 / Appendix).
-DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1}
+# The paper's hyperparameters, in plain sight (Section 6 / Appendix). Weight decay per model when --weight-decay
+# is not given; beta (beta-VAE), beta_TC (beta-TCVAE) and the BioAE activity weight per dataset. The procedural
+# benchmarks use the Shapes3D column (dsprites and vector have no paper value).
+DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01}
+PAPER_HYPERPARAMETERS = {  # dataset: (beta, beta_tc, activity_weight, qlae weight decay)
+    "shapes3d": (3.0, 3.0, 0.01, 0.1),
+    "mpi3d": (0.1, 0.3, 0.01, 0.001),
+    "falcor3d": (10.0, 3.0, 0.01, 0.1),
+    "isaac3d": (0.3, 1.0, 0.1, 0.1),
+}
 PRESETS = {
     "cpu": {},  # the Args defaults below
     "paper": {"net": "paper", "resolution": 64, "batch_size": 128, "steps": 200_000, "lr": 1e-3,
@@ -48,7 +56,7 @@ def flag(default, help):
 
 @dataclass
 class Args:
-    model: str = flag("qlae", "ae (continuous latent) or qlae (quantized latent)")
+    model: str = flag("qlae", "qlae (quantized latent), ae, vae (beta-VAE), tcvae (beta-TCVAE), bioae, vqvae")
     dataset: str = flag("shapes3d", "shapes3d (procedural Shapes3D analogue), dsprites, or vector (tiny, for tests)")
     preset: str = flag("cpu", "cpu: small and fast (defaults below); paper: paper nets, 64 px, batch 128, 200k steps")
     resolution: int = flag(32, "image side for shapes3d (a multiple of 16, >= 32); dsprites is 64")
@@ -58,6 +66,9 @@ class Args:
     lr: float = flag(1e-3, "AdamW learning rate (constant)")
     weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = model default "
                                      "(qlae 0.1, ae 0)")
+    beta: float = flag(-1.0, "beta-VAE KL weight; -1 = the paper's value for the dataset (Shapes3D: 3)")
+    beta_tc: float = flag(-1.0, "beta-TCVAE total-correlation weight; -1 = the paper's (Shapes3D: 3)")
+    activity_weight: float = flag(-1.0, "BioAE activity (mean z^2) weight; -1 = the paper's (0.01)")
     values_per_latent: int = flag(10, "values in each latent's scalar codebook (qlae)")
     n_latents: int = flag(0, "number of latents; 0 = 2 x the number of sources")
     global_codebook: bool = flag(False, "ablation: one scalar codebook shared by every latent (qlae)")
@@ -108,6 +119,13 @@ def parse_args(argv=None):
         problems.append(f"--lr must be a positive number, got {args.lr}")
     if args.weight_decay == -1:
         args.weight_decay = DEFAULT_WEIGHT_DECAY.get(args.model, 0.0)
+    beta, beta_tc, activity, _ = PAPER_HYPERPARAMETERS.get(args.dataset, PAPER_HYPERPARAMETERS["shapes3d"])
+    args.beta = beta if args.beta == -1 else args.beta
+    args.beta_tc = beta_tc if args.beta_tc == -1 else args.beta_tc
+    args.activity_weight = activity if args.activity_weight == -1 else args.activity_weight
+    for name in ("beta", "beta_tc", "activity_weight"):
+        if not getattr(args, name) >= 0:
+            problems.append(f"--{name.replace('_', '-')} must be >= 0 (or -1 for the paper's), got {getattr(args, name)}")
     if not (args.weight_decay >= 0 and math.isfinite(args.weight_decay)):
         problems.append(f"--weight-decay must be >= 0 (or -1 for the model default), got {args.weight_decay}")
     if args.values_per_latent < 2:
@@ -195,7 +213,7 @@ def evaluate(args, model, dataset, out_dir):
         codes.append(model.codes(x).cpu())
         psnrs.append(models.psnr(model.reconstruct(x), x) * len(chunk))
     codes = torch.cat(codes)  # (N, n_z): integer indices (qlae) or continuous z (ae)
-    discrete = model.quantizer is not None
+    discrete = model.latent in ("scalar", "vector")  # scored on integer indices
     result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors)}
     if discrete:
         result["codebook_usage"] = model.quantizer.usage(codes.to(device)).mean().item()
@@ -206,7 +224,7 @@ def evaluate(args, model, dataset, out_dir):
     infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
                      title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "
                            f"InfoC {scores['infoc']:.2f}")
-    if len(dataset.image_shape) == 3:
+    if len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE's vectors) traversals
         draw_figures(model, dataset, factors[:8], codes, out_dir)
     model.train()
     return result
@@ -233,10 +251,11 @@ def draw_figures(model, dataset, factors, codes, out_dir):
 
     # Traversals: start from the first image's latent and sweep one latent at a time. QLAE: over every value
     # of that latent's learned codebook (sorted); AE: over the range the evaluation set covers, in 10 steps.
-    z = model.encoder(x[:1])  # (1, n_z)
+    if model.latent == "vector":
+        return  # a VQ-VAE slot holds a 64-d vector: there is no single axis to sweep
+    z = model.decode_codes(x[:1])  # (1, n_z): z_q, mu or z
     n_z = z.shape[1]
-    if model.quantizer is not None:
-        z = model.quantizer(z)[0]
+    if model.latent == "scalar":
         sweeps = model.quantizer.codebooks().sort(dim=1).values  # (n_z, n_v)
     else:
         lo, hi = codes.min(0).values, codes.max(0).values  # (n_z,)
@@ -354,7 +373,7 @@ def main(argv=None):
         t0 = time.time()
         x, _ = dataset.sample(args.batch_size, generator)  # (B, C, H, W) on the device
         t_data += time.time() - t0
-        loss, logs = models.model_loss(args.model, model, x)
+        loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight, len(dataset))
         if not torch.isfinite(loss):
             sys.exit(f"error: loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) is intact. "
                      "Try a smaller --lr.")
@@ -388,7 +407,8 @@ def main(argv=None):
     write_json(result, os.path.join(args.out_dir, "eval.json"))
     shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
     print("final:", json.dumps(shown))
-    print(f"figures: {os.path.join(args.out_dir, '{reconstructions,traversals,nmi}.png')}")
+    names = "{reconstructions,traversals,nmi}.png" if len(dataset.image_shape) == 3 else "nmi.png"
+    print(f"figures: {os.path.join(args.out_dir, names)}")
     return result
 
 

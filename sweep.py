@@ -1,0 +1,168 @@
+"""The paper's comparison as a list of train.py runs, and the tables made from their run folders.
+
+    python sweep.py run --seeds 0 1 2                 # every run, one after another (finished ones are skipped,
+                                                      # interrupted ones resumed); --jobs N runs N at once
+    python sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
+    python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
+    python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
+    python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
+
+Paper: Section 6, Tables 1-2 and the ablations: mean and 95% confidence-interval half-width
+t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
+folders, tables), not part of the method, and train.py stays one readable training script.
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+
+# (folder name, row label, train.py flags). The table rows, in the paper's order.
+MAIN = [
+    ("ae", "AE", ["--model", "ae"]),
+    ("vae", "β-VAE", ["--model", "vae"]),
+    ("tcvae", "β-TCVAE", ["--model", "tcvae"]),
+    ("bioae", "BioAE", ["--model", "bioae"]),
+    ("qlae", "QLAE", ["--model", "qlae"]),
+]
+ABLATION = [
+    ("qlae", "QLAE", ["--model", "qlae"]),
+    ("qlae-global", "QLAE w/ global codebook", ["--model", "qlae", "--global-codebook"]),
+    ("qlae-nowd", "QLAE w/o weight decay", ["--model", "qlae", "--weight-decay", "0"]),
+    ("vqvae", "VQ-VAE w/ weight decay", ["--model", "vqvae"]),
+    ("vqvae-nowd", "VQ-VAE w/o weight decay", ["--model", "vqvae", "--weight-decay", "0"]),
+]
+METRICS = ("infom", "infoe", "infoc", "psnr")
+# Two-sided 95% Student t quantiles t_{0.975}(df) for df = 1..30 (beyond: the normal's 1.96).
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def mean_ci(values):
+    """(mean, 95% CI half-width t(n-1) * std / sqrt(n)); the half-width is nan for a single value."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, (T975[n - 2] if n - 1 <= len(T975) else 1.96) * std / math.sqrt(n)
+
+
+def commands(seeds, out, extra, only=None):
+    """Every (run folder, command) pair: each configuration of both tables once (or those named in `only`),
+    times each seed."""
+    seen, runs = set(), []
+    for name, _, flags in MAIN + ABLATION:
+        if only and name not in only:
+            continue
+        for seed in seeds:
+            folder = os.path.join(out, f"{name}-s{seed}")
+            if folder not in seen:
+                seen.add(folder)
+                runs.append((folder, [sys.executable, "train.py", *flags, "--seed", str(seed), "--out-dir", folder,
+                                      *extra]))
+    return runs
+
+
+def run_all(runs, jobs):
+    """Run the commands, at most `jobs` at a time, each with its share of the CPU threads; log to train.log."""
+    todo = []
+    for folder, cmd in runs:
+        if os.path.exists(os.path.join(folder, "eval.json")):
+            print(f"done already: {folder}")
+            continue
+        if os.path.exists(os.path.join(folder, "ckpt.pt")):
+            cmd = [*cmd, "--resume"]
+        todo.append((folder, cmd))
+    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // jobs))}
+    running, failed = [], []
+    while todo or running:
+        while todo and len(running) < jobs:
+            folder, cmd = todo.pop(0)
+            os.makedirs(folder, exist_ok=True)
+            print("running:", " ".join(cmd[1:]), flush=True)
+            log = open(os.path.join(folder, "train.log"), "a")
+            running.append((folder, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
+        folder, proc, log = running.pop(0)
+        proc.wait()
+        log.close()
+        if proc.returncode:
+            failed.append(folder)
+            print(f"FAILED ({proc.returncode}): {folder}; see {folder}/train.log", flush=True)
+        else:
+            print(f"finished: {folder}", flush=True)
+    return failed
+
+
+def load_runs(root):
+    """Every finished run folder under root: (config, eval) pairs."""
+    found = []
+    for dirpath, _, files in os.walk(root):
+        if "eval.json" in files and "config.json" in files:
+            with open(os.path.join(dirpath, "config.json")) as f, open(os.path.join(dirpath, "eval.json")) as g:
+                found.append((json.load(f), json.load(g)))
+    return found
+
+
+def setting(config):
+    """The row a run belongs to, read from its resolved flags (so folders from anywhere group correctly)."""
+    flags = ["--model", config["model"]]
+    if config.get("global_codebook"):
+        flags.append("--global-codebook")
+    if config["model"] in ("qlae", "vqvae") and config["weight_decay"] == 0:
+        flags += ["--weight-decay", "0"]
+    return tuple(flags)
+
+
+def table(rows, runs, title):
+    groups = {}
+    for config, result in runs:
+        groups.setdefault(setting(config), []).append(result)
+    lines = [f"**{title}**", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |", "|---|---|---|---|---|---|"]
+    for _, label, flags in rows:
+        results = groups.get(tuple(flags), [])
+        if not results:
+            lines.append(f"| {label} | 0 | | | | |")
+            continue
+        cells = []
+        for metric in METRICS:
+            mean, hw = mean_ci([r[metric] for r in results])
+            digits = 1 if metric == "psnr" else 2
+            cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
+        lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("action", choices=["run", "print", "table"])
+    p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
+    names = sorted({name for name, _, _ in MAIN + ABLATION})
+    p.add_argument("--only", nargs="+", choices=names, help="run just these configurations")
+    a = p.parse_args(argv)
+    if a.action == "table":
+        runs = load_runs(a.root)
+        if not runs:
+            sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
+        print(table(MAIN, runs, "Main comparison") + "\n\n" + table(ABLATION, runs, "Ablations"))
+        return
+    runs = commands(a.seeds, a.root, extra, a.only)
+    if a.action == "print":
+        for _, cmd in runs:
+            print(" ".join(["python", *cmd[1:]]))
+        return
+    failed = run_all(runs, a.jobs)
+    if failed:
+        sys.exit(f"{len(failed)} runs failed: {failed}")
+    runs = load_runs(a.root)
+    print(table(MAIN, runs, "Main comparison") + "\n\n" + table(ABLATION, runs, "Ablations"))
+
+
+if __name__ == "__main__":
+    main()

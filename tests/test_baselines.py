@@ -1,0 +1,170 @@
+"""Executable specification of the baselines and ablations (method.md sections 1-2, 7) and of sweep.py."""
+import json
+import math
+import os
+
+import pytest
+import torch
+
+import data
+import models
+import sweep
+import train
+from quantizer import VectorQuantizer, commitment_loss, quantization_loss
+
+
+def test_gaussian_kl_matches_torch_distributions():
+    mu, sigma = torch.randn(5, 3), torch.rand(5, 3) + 0.1
+    expected = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma), torch.distributions.Normal(0, 1))
+    assert torch.allclose(models.gaussian_kl(mu, sigma), expected, atol=1e-6)
+
+
+def test_tc_terms_match_a_brute_force_minibatch_weighted_sampling_estimate():
+    torch.manual_seed(0)
+    m, n_z, big_n = 4, 3, 100
+    mu, sigma = torch.randn(m, n_z, dtype=torch.float64), torch.rand(m, n_z, dtype=torch.float64) + 0.5
+    z = mu + sigma * torch.randn(m, n_z, dtype=torch.float64)
+    normal = lambda a, b, c: torch.distributions.Normal(b, c).log_prob(a)
+    mi = tc = dw = 0.0
+    for i in range(m):  # the estimator of Chen et al. (2018), eq. (S6), written out with loops
+        log_q_given_x = sum(normal(z[i, k], mu[i, k], sigma[i, k]) for k in range(n_z))
+        log_qz = math.log(sum(math.exp(sum(normal(z[i, k], mu[j, k], sigma[j, k]) for k in range(n_z)))
+                              for j in range(m))) - math.log(big_n * m)
+        log_prod = sum(math.log(sum(math.exp(normal(z[i, k], mu[j, k], sigma[j, k])) for j in range(m)))
+                       - math.log(big_n * m) for k in range(n_z))
+        log_p = sum(normal(z[i, k], torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+                    for k in range(n_z))
+        mi, tc, dw = mi + (log_q_given_x - log_qz) / m, tc + (log_qz - log_prod) / m, dw + (log_prod - log_p) / m
+    got = models.tc_terms(z, mu, sigma, big_n)
+    assert [g.item() for g in got] == pytest.approx([float(mi), float(tc), float(dw)], rel=1e-9)
+
+
+def test_tc_decomposition_sums_to_the_sampled_kl():
+    """MI + TC + dimension-wise KL = E[log q(z|x) - log p(z)], whatever log q(z) is estimated to be."""
+    torch.manual_seed(1)
+    mu, sigma = torch.randn(16, 4, dtype=torch.float64), torch.rand(16, 4, dtype=torch.float64) + 0.2
+    z = mu + sigma * torch.randn_like(mu)
+    total = sum(models.tc_terms(z, mu, sigma, 1000))
+    expected = (models.log_normal(z, mu, sigma) - models.log_normal(z, 0 * z, 0 * z + 1)).sum(1).mean()
+    assert total.item() == pytest.approx(expected.item(), rel=1e-10)
+
+
+def test_vae_loss_is_reconstruction_plus_beta_kl_over_pixels():
+    torch.manual_seed(2)
+    m = models.build_model("vae", (16,), 3)
+    x = torch.rand(8, 16)
+    torch.manual_seed(5)
+    loss, logs = models.vae_loss(m, x, beta=3.0)
+    mu, sigma = m.gaussian(x)
+    kl = models.gaussian_kl(mu, sigma).sum(1).mean() / 16
+    assert logs["kl"] == pytest.approx(kl.item(), rel=1e-6)
+    assert loss.item() == pytest.approx(logs["recon"] + 3.0 * logs["kl"], rel=1e-6)
+
+
+def test_vae_is_evaluated_on_the_mean():
+    torch.manual_seed(3)
+    m = models.build_model("vae", (16,), 3)
+    x = torch.rand(4, 16)
+    assert torch.equal(m.codes(x), m.gaussian(x)[0]) and torch.equal(m.codes(x), m.codes(x))
+
+
+def test_bioae_loss_penalises_negative_and_large_activity():
+    torch.manual_seed(4)
+    m = models.build_model("bioae", (16,), 3)
+    x = torch.rand(8, 16)
+    loss, logs = models.bioae_loss(m, x, activity_weight=0.01)
+    z = m.encoder(x)
+    assert logs["neg"] == pytest.approx(torch.relu(-z).mean().item(), rel=1e-6)
+    assert loss.item() == pytest.approx(logs["recon"] + logs["neg"] + 0.01 * z.pow(2).mean().item(), rel=1e-5)
+
+
+def test_vector_quantizer_snaps_each_slot_to_the_nearest_shared_code():
+    torch.manual_seed(5)
+    vq = VectorQuantizer(n_latents=3, n_codes=20, code_dim=4)
+    z = torch.randn(6, 3, 4)
+    z_q, idx = vq(z)
+    brute = torch.stack([torch.stack([((vq.values - z[b, j]) ** 2).sum(1).argmin() for j in range(3)])
+                         for b in range(6)])
+    assert torch.equal(idx, brute) and torch.equal(z_q, vq.values[idx])
+    assert vq.values.abs().max() <= math.sqrt(3 / 4)  # uniform +-sqrt(3 / code_dim) init
+
+
+def test_vector_quantizer_losses_route_like_the_scalar_ones():
+    vq = VectorQuantizer(2, 8, 4)
+    z = torch.randn(5, 2, 4, requires_grad=True)
+    z_q, _ = vq(z)
+    quantization_loss(z, z_q).backward()
+    assert z.grad is None and torch.count_nonzero(vq.values.grad) > 0
+    vq.values.grad = None
+    commitment_loss(z, z_q).backward()
+    assert vq.values.grad is None and torch.count_nonzero(z.grad) > 0
+
+
+@pytest.mark.parametrize("name", models.MODELS)
+def test_every_model_trains_a_few_steps_on_images_and_its_loss_falls(name):
+    """40 steps of the real optimiser on one batch. The reconstruction falls for every model; the total loss too,
+    except VQ-VAE's, whose codebook term (weight 1) swings while the 512 codes are first assigned."""
+    torch.manual_seed(6)
+    ds = data.Shapes3D(32)
+    m = models.build_model(name, ds.image_shape, 12, "cpu")
+    opt = torch.optim.AdamW(train.param_groups(m, train.DEFAULT_WEIGHT_DECAY[name]), lr=1e-3)
+    x, _ = ds.sample(16, torch.Generator().manual_seed(0))
+    losses, recons = [], []
+    for _ in range(40):
+        loss, logs = models.model_loss(name, m, x, dataset_size=len(ds))
+        losses.append(loss.item())
+        recons.append(logs["recon"])
+        opt.zero_grad()
+        loss.backward()
+        train.clip_decayed_gradients(opt)
+        opt.step()
+    assert sum(recons[-5:]) / 5 < 0.8 * recons[0], recons
+    if name != "vqvae":
+        assert sum(losses[-5:]) / 5 < 0.9 * losses[0], losses
+    codes = m.codes(x)
+    assert codes.shape == (16, 12) and (codes.dtype == torch.long) == (name in ("qlae", "vqvae"))
+
+
+@pytest.mark.parametrize("name", ["vae", "tcvae", "bioae", "vqvae"])
+def test_every_baseline_runs_end_to_end_through_train(tmp_path, name):
+    out = str(tmp_path / name)
+    result = train.main(["--model", name, "--steps", "3", "--batch-size", "8", "--log-every", "1",
+                         "--eval-size", "300", "--out-dir", out])
+    assert all(result[k] == result[k] for k in ("psnr", "infom", "infoe", "infoc"))
+    assert os.path.exists(os.path.join(out, "reconstructions.png"))
+
+
+def test_paper_hyperparameters_are_the_defaults_and_flags_override_them():
+    a = train.parse_args(["--model", "tcvae", "--out-dir", "x"])
+    assert (a.beta, a.beta_tc, a.activity_weight, a.weight_decay) == (3.0, 3.0, 0.01, 0.0)
+    assert train.parse_args(["--model", "bioae", "--out-dir", "x"]).weight_decay == 1e-4
+    assert train.parse_args(["--model", "vqvae", "--out-dir", "x"]).weight_decay == 0.01
+    assert train.parse_args(["--model", "vae", "--beta", "10", "--out-dir", "x"]).beta == 10
+
+
+def test_confidence_interval_arithmetic_on_hand_made_numbers():
+    mean, hw = sweep.mean_ci([1.0, 2.0, 3.0])  # std 1, t_{0.975}(2) = 4.303
+    assert mean == 2.0 and hw == pytest.approx(4.303 / math.sqrt(3))
+    mean, hw = sweep.mean_ci([0.5, 0.7])  # std 0.1414, t(1) = 12.706
+    assert hw == pytest.approx(12.706 * math.sqrt(0.02) / math.sqrt(2))
+    assert math.isnan(sweep.mean_ci([4.0])[1])
+
+
+def test_table_groups_run_folders_by_their_flags(tmp_path):
+    for i, (model, wd, infom) in enumerate([("qlae", 0.1, 0.8), ("qlae", 0.1, 0.9), ("qlae", 0.1, 1.0),
+                                            ("qlae", 0.0, 0.5), ("ae", 0.0, 0.4)]):
+        folder = tmp_path / f"run{i}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"model": model, "weight_decay": wd, "global_codebook": False}))
+        (folder / "eval.json").write_text(json.dumps({"infom": infom, "infoe": 0.5, "infoc": 0.3, "psnr": 30.0}))
+    text = sweep.table(sweep.ABLATION, sweep.load_runs(str(tmp_path)), "t")
+    assert f"| QLAE | 3 | 0.90 ± {4.303 * 0.1 / math.sqrt(3):.2f} |" in text
+    assert "| QLAE w/o weight decay | 1 | 0.50 |" in text
+    assert "| QLAE w/ global codebook | 0 |" in text
+
+
+def test_sweep_prints_one_command_per_run(capsys):
+    sweep.main(["print", "out", "--seeds", "0", "1", "--", "--steps", "5"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 * 9  # 5 main + 5 ablation rows, "QLAE" in both: 9 distinct settings per seed
+    assert all(l.startswith("python train.py --model") and l.endswith("--steps 5") for l in lines)
