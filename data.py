@@ -169,7 +169,7 @@ class Vector(Procedural):
 
 # ----------------------------------------------------------------------------------------------------------
 # Real datasets, read from files the user downloaded (datasets.md). Each becomes a FileDataset: the factor grid
-# (last factor fastest) plus an image array that is memory-mapped or read lazily, never loaded whole unless
+# (last factor fastest) plus an image array that is read lazily (RawArray, h5py), never loaded whole unless
 # it is small. `sizes=` exists so tests can fabricate tiny files with the real layout.
 DOWNLOAD = {
     "dsprites": "github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)",
@@ -196,7 +196,7 @@ REAL = {  # name: (file or folder, factor names, factor sizes)
 
 
 class FileDataset(Procedural):
-    """Images from an array-like (N, H, W[, C]) indexed by sorted integer arrays (numpy memmap, h5py dataset,
+    """Images from an array-like (N, H, W[, C]) indexed by sorted integer arrays (RawArray, h5py dataset,
     PNG folder). Factors: the full grid from the index, or an explicit (N, n_s) array (bring-your-own data)."""
 
     def __init__(self, name, images, factor_names, factor_sizes, factors=None, scale=255.0):
@@ -230,7 +230,7 @@ class FileDataset(Procedural):
 
     def render(self, factors):
         index = self.factors_to_index(factors).cpu().numpy()
-        order = np.argsort(index)  # h5py and memmaps read fastest (h5py: only) in increasing order
+        order = np.argsort(index)  # files read fastest (h5py: only) in increasing index order
         unique, inverse = np.unique(index[order], return_inverse=True)
         batch = np.asarray(self.images[unique])[inverse]  # (n, H, W[, C]) in sorted order
         batch = batch[np.argsort(order)]  # back to the requested order
@@ -245,8 +245,30 @@ def _fail(path, what, name=None):
     raise ValueError(f"{path}: {what}.{hint}")
 
 
+class RawArray:
+    """A C-ordered array inside a file, read row by row with positioned reads (os.pread) on demand. Unlike a
+    memory map, pages it read are not kept mapped in the process, so memory stays at one batch, whatever the
+    file's size (MPI3D: 12.7 GB)."""
+
+    def __init__(self, path, offset, shape, dtype):
+        self.path, self.offset, self.shape, self.dtype = path, offset, tuple(shape), np.dtype(dtype)
+        self.row = int(np.prod(self.shape[1:])) * self.dtype.itemsize
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, index):
+        index = np.atleast_1d(index)
+        out = np.empty((len(index), *self.shape[1:]), self.dtype)
+        buffer = out.reshape(len(index), -1).view(np.uint8)
+        for k, i in enumerate(index):
+            buffer[k] = np.frombuffer(os.pread(self.fd, self.row, self.offset + int(i) * self.row), np.uint8)
+        return out
+
+
 def _npz_array(path, key, name, mmap=True):
-    """One array of an .npz, memory-mapped when it is stored uncompressed (as MPI3D's 12.7 GB file is)."""
+    """One array of an .npz, read lazily (RawArray) when stored uncompressed, as MPI3D's 12.7 GB file is."""
     import zipfile
 
     if not os.path.exists(path):
@@ -273,7 +295,9 @@ def _npz_array(path, key, name, mmap=True):
                 offset = info.header_offset + 30 + int(n_name) + int(n_extra) + header
             if offset + int(np.prod(shape)) * dtype.itemsize > os.path.getsize(path):
                 _fail(path, f"array {key!r} is truncated", name)
-            return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+            if fortran:
+                _fail(path, f"array {key!r} is stored in Fortran order; expected C order", name)
+            return RawArray(path, offset, shape, dtype)
         try:
             return np.load(path, allow_pickle=False)[key]  # compressed members are read whole
         except Exception as e:
