@@ -252,7 +252,7 @@ class RawArray:
 
     def __init__(self, path, offset, shape, dtype):
         self.path, self.offset, self.shape, self.dtype = path, offset, tuple(shape), np.dtype(dtype)
-        self.row = int(np.prod(self.shape[1:])) * self.dtype.itemsize
+        self.ndim, self.row = len(self.shape), int(np.prod(self.shape[1:])) * self.dtype.itemsize
         self.fd = os.open(path, os.O_RDONLY)
 
     def __len__(self):
@@ -396,8 +396,6 @@ def load_npz(path):
     keys = np.ravel_multi_index(factors.T, factors.max(0) + 1)
     if len(np.unique(keys)) != len(keys):
         _fail(path, "two images share one factor combination; each combination must appear once")
-    if images.ndim == 4 and images.shape[3] == 1:
-        images = images[..., 0]
     names = [f"factor{i}" for i in range(factors.shape[1])]
     return FileDataset(f"npz:{path}", images, names, factors.max(0) + 1, factors,
                        scale=255.0 if images.dtype == np.uint8 else 1.0)
