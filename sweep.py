@@ -127,7 +127,11 @@ def table(rows, runs, title):
             continue
         cells = []
         for metric in METRICS:
-            mean, hw = mean_ci([r[metric] for r in results])
+            values = [r[metric] for r in results if metric in r]  # a run may lack InfoMEC (see infomec_error)
+            if not values:
+                cells.append("")
+                continue
+            mean, hw = mean_ci(values)
             digits = 1 if metric == "psnr" else 2
             cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
         lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")

@@ -219,13 +219,19 @@ def evaluate(args, model, dataset, out_dir):
     result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors)}
     if discrete:
         result["codebook_usage"] = model.quantizer.usage(codes.to(device)).mean().item()
-    scores = infomec.infomec(factors.cpu().numpy(), codes.numpy(), discrete=discrete,
-                             active_fraction=args.active_fraction)
-    result.update({k: scores[k] for k in ("infom", "infoe", "infoc", "n_active")})
-    result["nmi"] = scores["nmi"].round(4).tolist()
-    infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
-                     title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "
-                           f"InfoC {scores['infoc']:.2f}")
+    try:
+        scores = infomec.infomec(factors.cpu().numpy(), codes.numpy(), discrete=discrete,
+                                 active_fraction=args.active_fraction)
+    except ValueError as e:  # e.g. a user's file whose evaluation set has a constant factor: keep the rest
+        print(f"warning: InfoMEC not computed: {e}")
+        result["infomec_error"] = str(e)
+        scores = None
+    if scores is not None:
+        result.update({k: scores[k] for k in ("infom", "infoe", "infoc", "n_active")})
+        result["nmi"] = scores["nmi"].round(4).tolist()
+        infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
+                         title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "
+                               f"InfoC {scores['infoc']:.2f}")
     if len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE's vectors) traversals
         draw_figures(model, dataset, factors[:8], codes, out_dir)
     model.train()

@@ -117,6 +117,15 @@ def test_train_runs_on_a_bring_your_own_npz(tmp_path):
     assert result["n_eval"] == 24 and result["psnr"] == result["psnr"]
 
 
+def test_an_evaluation_set_with_a_constant_factor_still_finishes_the_run(tmp_path):
+    images = planted(8, (32, 32, 3), 0)
+    np.savez(tmp_path / "mine.npz", images=images, factors=np.stack([np.arange(8), np.zeros(8, int)], 1))
+    result = train.main(["--dataset", f"npz:{tmp_path / 'mine.npz'}", "--steps", "2", "--batch-size", "4",
+                         "--out-dir", str(tmp_path / "run")])
+    assert "constant" in result["infomec_error"] and result["psnr"] == result["psnr"]
+    assert (tmp_path / "run" / "eval.json").exists() and (tmp_path / "run" / "ckpt.pt").exists()
+
+
 # --- validation: every error names the file and says what was expected ---------------------------------------
 def test_missing_file_names_it_and_where_to_download(tmp_path):
     with pytest.raises(ValueError, match=r"mpi3d_toy\.npz: file not found.*rr-learning"):
