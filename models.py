@@ -44,6 +44,11 @@ def _layers(net):
     return widths, k, s, mlp
 
 
+def relu_mlp(dims):
+    """Linear -> ReLU for each consecutive pair of widths in dims."""
+    return nn.Sequential(*[m for a, b in zip(dims[:-1], dims[1:]) for m in (nn.Linear(a, b), nn.ReLU())])
+
+
 class ConvEncoder(nn.Module):
     """x (B, C, H, W) -> (B, out_dim). Conv (no bias) -> InstanceNorm(affine) -> LeakyReLU(0.2), then an MLP."""
 
@@ -57,11 +62,8 @@ class ConvEncoder(nn.Module):
                        nn.LeakyReLU(0.2)]
             c, side = width, side // s
         self.convs = nn.Sequential(*layers)
-        dims, head = [c * side * side, *mlp], []
-        for a, b in zip(dims[:-1], dims[1:]):
-            head += [nn.Linear(a, b), nn.ReLU()]
-        self.mlp = nn.Sequential(*head)
-        self.head = nn.Linear(dims[-1], out_dim)  # linear head: no tanh, the latent is unbounded
+        self.mlp = relu_mlp([c * side * side, *mlp])
+        self.head = nn.Linear(mlp[-1], out_dim)  # linear head: no tanh, the latent is unbounded
 
     def features(self, x):
         return self.mlp(self.convs(x).flatten(1))  # (B, mlp[-1])
@@ -96,10 +98,7 @@ class StyleDecoder(nn.Module):
         for s in strides:
             side //= s
         self.const = nn.Parameter(torch.full((widths[0], side, side), 0.1))  # (c, h, h), decayed like a weight
-        dims, layers = [n_latents, *mlp], []
-        for a, b in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        self.mlp = nn.Sequential(*layers)
+        self.mlp = relu_mlp([n_latents, *mlp])
         c_in = [widths[0], *widths[:-1]]
         self.blocks = nn.ModuleList(StyleBlock(a, b, k, s, mlp[-1]) for a, b, k, s in zip(c_in, widths, kernels, strides))
         self.out = nn.Conv2d(widths[-1], image_shape[0], 3, padding=1, bias=False)
@@ -115,11 +114,8 @@ class StyleDecoder(nn.Module):
 class DenseEncoder(nn.Module):
     def __init__(self, dim, out_dim, hidden=(128, 128)):
         super().__init__()
-        dims, layers = [dim, *hidden], []
-        for a, b in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        self.mlp = nn.Sequential(*layers)
-        self.head = nn.Linear(dims[-1], out_dim)
+        self.mlp = relu_mlp([dim, *hidden])
+        self.head = nn.Linear(hidden[-1], out_dim)
 
     def forward(self, x):
         return self.head(self.mlp(x))  # (B, out_dim)
@@ -128,10 +124,7 @@ class DenseEncoder(nn.Module):
 class DenseDecoder(nn.Module):
     def __init__(self, dim, n_latents, hidden=(128, 128)):
         super().__init__()
-        dims, layers = [n_latents, *hidden], []
-        for a, b in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(a, b), nn.ReLU()]
-        self.mlp = nn.Sequential(*layers, nn.Linear(dims[-1], dim))
+        self.mlp = nn.Sequential(*relu_mlp([n_latents, *hidden]), nn.Linear(hidden[-1], dim))
 
     def forward(self, z):
         return self.mlp(z)  # (B, D) logits
