@@ -1,7 +1,6 @@
 """Loaders for the real datasets and for bring-your-own .npz files, tested on tiny fabricated files with the real
 layout (datasets.md): a known image planted at a known index must come back at that index's factors."""
 import os
-import zipfile
 
 import numpy as np
 import pytest
