@@ -75,7 +75,9 @@ def run_all(runs, jobs):
         if os.path.exists(os.path.join(folder, "ckpt.pt")):
             cmd = [*cmd, "--resume"]
         todo.append((folder, cmd))
-    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // jobs))}
+    # Each run gets its share of the cores, unless OMP_NUM_THREADS is set already (e.g. to leave a core free).
+    threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // jobs))
+    env = {**os.environ, "OMP_NUM_THREADS": threads}
     running, failed = [], []
     while todo or running:
         while todo and len(running) < jobs:
