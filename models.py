@@ -1,4 +1,5 @@
-"""Encoders, decoders and the autoencoder objectives (AE, QLAE).
+"""Encoders, decoders and the objectives: the autoencoders (AE, QLAE and baselines) and the GANs (InfoWGAN-GP,
+QLInfoWGAN-GP).
 
 Paper: Hsu et al., NeurIPS 2023, Section 4 (QLAE) and Appendix (architectures). The objectives:
   AE    loss = reconstruction
@@ -117,8 +118,11 @@ class DenseEncoder(nn.Module):
         self.mlp = relu_mlp([dim, *hidden])
         self.head = nn.Linear(hidden[-1], out_dim)
 
+    def features(self, x):
+        return self.mlp(x)  # (B, hidden[-1])
+
     def forward(self, x):
-        return self.head(self.mlp(x))  # (B, out_dim)
+        return self.head(self.features(x))  # (B, out_dim)
 
 
 class DenseDecoder(nn.Module):
@@ -260,13 +264,89 @@ def bioae_loss(model, x, activity_weight):
                                                           "act": activity.item()}
 
 
+# ----------------------------------------------------------------------------------------------------------
+# InfoWGAN-GP and QLInfoWGAN-GP (paper Section 5.2; method.md section 5). The same encoder and decoder as above:
+# the decoder is the generator, fed ONLY the code z (no separate noise vector); the encoder is the critic's trunk,
+# with a value head on its features, and its own latent head is InfoGAN's Q-head that predicts z from the image.
+class InfoGAN(AutoEncoder):
+    """latent "continuous": InfoWGAN-GP, z ~ U[0, 1]^n_z. latent "scalar": QLInfoWGAN-GP, z drawn uniformly from
+    each learned codebook and the Q-head's prediction quantized (straight-through) before the latent loss.
+    codes() / reconstruct() are the autoencoder's: evaluation encodes real images with the trunk and
+    reconstructs them through the generator."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+        super().__init__(image_shape, n_latents, net, "continuous" if quantizer is None else "scalar", quantizer)
+        self.value_head = nn.Linear(self.encoder.head.in_features, 1)
+
+    def sample_codes(self, n, generator=None):
+        """(n, n_z) codes for the generator."""
+        if self.quantizer is None:
+            device = self.value_head.weight.device
+            return torch.rand(n, self.n_latents, generator=generator, device=device)
+        return self.quantizer.sample(n, generator)[0]  # differentiable w.r.t. the codebook values
+
+    def critic(self, x):
+        """x (B, ...) -> critic value (B,) and the Q-head's predicted code (B, n_z), from one shared trunk."""
+        h = self.encoder.features(x)  # (B, feature width)
+        return self.value_head(h).squeeze(1), self.encoder.head(h)
+
+
+CRITIC_STEPS = 5  # critic updates per generator update; training steps count critic updates
+GP_WEIGHT, LATENT_WEIGHT, QL_WEIGHT = 10.0, 200.0, 0.01
+
+
+def gradient_penalty(critic_value, real, fake, generator=None):
+    """WGAN-GP's two-sided penalty (Gulrajani et al. 2017): mean over examples of (||grad_x D(x_hat)||_2 - 1)^2,
+    at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per example; the norm is over the whole image.
+    create_graph=True keeps the graph of the gradient, so the penalty's own gradient (a double backward) reaches
+    the critic's parameters."""
+    eps = torch.rand((len(real),) + (1,) * (real.ndim - 1), generator=generator, device=real.device)  # (B, 1, 1, 1)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)  # (B, C, H, W)
+    (grad,) = torch.autograd.grad(critic_value(x_hat).sum(), x_hat, create_graph=True)  # (B, C, H, W)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def latent_terms(model, z_hat, z):
+    """InfoGAN's latent loss mean (z_hat - z)^2 over dims and batch, and for QLInfoWGAN-GP the quantization and
+    commitment losses of the Q-head's prediction (zero tensors otherwise). For QL, z_hat is first snapped to its
+    codebook straight-through, so a prediction in the right cell already costs nothing."""
+    if model.quantizer is None:
+        zero = z_hat.new_zeros(())
+        return (z_hat - z).pow(2).mean(), zero, zero
+    z_q, _ = model.quantizer(z_hat)  # (B, n_z)
+    latent = (straight_through(z_hat, z_q) - z).pow(2).mean()
+    return latent, quantization_loss(z_hat, z_q), commitment_loss(z_hat, z_q)
+
+
+def critic_loss(model, real, z, generator=None):
+    """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL). The fake batch is
+    made from z without a graph: this loss trains the critic (and Q-head) only."""
+    with torch.no_grad():
+        fake = torch.sigmoid(model.decoder(z))  # (B, C, H, W) in [0, 1], like the data
+    d_real, _ = model.critic(real)  # (B,)
+    d_fake, z_hat = model.critic(fake)  # (B,), (B, n_z)
+    gp = gradient_penalty(lambda x: model.critic(x)[0], real, fake, generator)
+    latent, ql, cl = latent_terms(model, z_hat, z)
+    loss = d_fake.mean() - d_real.mean() + GP_WEIGHT * gp + LATENT_WEIGHT * latent + QL_WEIGHT * (ql + cl)
+    return loss, {"gap": (d_real.mean() - d_fake.mean()).item(), "gp": gp.item(), "latent": latent.item()}
+
+
+def generator_loss(model, z):
+    """-D(fake) + 200 latent (+ the two QL terms). Trains the generator and, through z, the codebook values."""
+    d_fake, z_hat = model.critic(torch.sigmoid(model.decoder(z)))  # (B,), (B, n_z)
+    latent, ql, cl = latent_terms(model, z_hat, z)
+    loss = -d_fake.mean() + LATENT_WEIGHT * latent + QL_WEIGHT * (ql + cl)
+    return loss, {"g_loss": loss.item(), "g_latent": latent.item()}
+
+
 def psnr(logits, x):
     """Mean over images of 10 log10(1 / MSE) of the sigmoid output, in dB."""
     mse = (torch.sigmoid(logits) - x).pow(2).flatten(1).mean(1)  # (B,)
     return (10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item()
 
 
-MODELS = ("ae", "qlae", "vae", "tcvae", "bioae", "vqvae")
+MODELS = ("ae", "qlae", "vae", "tcvae", "bioae", "vqvae", "infogan", "qlinfogan")
+GANS = ("infogan", "qlinfogan")
 
 
 def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, learnable_values=True,
@@ -281,6 +361,11 @@ def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, 
         return AutoEncoder(image_shape, n_latents, net, "gaussian")
     elif model == "vqvae":
         return AutoEncoder(image_shape, n_latents, net, "vector", VectorQuantizer(n_latents))
+    elif model == "infogan":
+        return InfoGAN(image_shape, n_latents, net)
+    elif model == "qlinfogan":
+        return InfoGAN(image_shape, n_latents, net,
+                       LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook))
     raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 
@@ -298,7 +383,7 @@ def model_loss(name, model, x, beta=3.0, beta_tc=3.0, activity_weight=0.01, data
         return bioae_loss(model, x, activity_weight)
     elif name == "vqvae":
         return vqvae_loss(model, x)
-    raise ValueError(f"unknown model {name!r}")
+    raise ValueError(f"unknown autoencoder {name!r} (the GANs train with critic_loss / generator_loss)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
-"""Train an AE or a QLAE on a procedural benchmark, then evaluate it (PSNR, codebook usage, InfoMEC) and draw it.
+"""Train a QLAE (or a baseline, or a (QL)InfoWGAN-GP) on a benchmark, then evaluate it (PSNR, codebook usage,
+InfoMEC) and draw it.
 
     python train.py                      # QLAE on the 32 px Shapes3D analogue, CPU-sized (see README for time)
     python train.py --model ae           # the same with a plain autoencoder
+    python train.py --model qlinfogan    # QLInfoWGAN-GP: the GAN family (5 critic steps per generator step)
     python train.py --preset paper       # the paper's scale for one GPU: paper nets, 64 px, batch 128, 200k steps
     python train.py --help               # every flag
 
@@ -36,18 +38,21 @@ import models
 # The paper's hyperparameters, in plain sight (Section 6 / Appendix). Weight decay per model when --weight-decay
 # is not given; beta (beta-VAE), beta_TC (beta-TCVAE) and the BioAE activity weight per dataset. The procedural
 # benchmarks use the Shapes3D column (dsprites and vector have no paper value).
-DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01}
-PAPER_HYPERPARAMETERS = {  # dataset: (beta, beta_tc, activity_weight, qlae weight decay)
-    "shapes3d": (3.0, 3.0, 0.01, 0.1),
-    "mpi3d": (0.1, 0.3, 0.01, 0.001),
-    "falcor3d": (10.0, 3.0, 0.01, 0.1),
-    "isaac3d": (0.3, 1.0, 0.1, 0.1),
+DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01,
+                        "infogan": 1e-4, "qlinfogan": 1e-3}
+PAPER_HYPERPARAMETERS = {  # dataset: (beta, beta_tc, activity_weight, qlae weight decay, qlinfogan weight decay)
+    "shapes3d": (3.0, 3.0, 0.01, 0.1, 1e-3),
+    "mpi3d": (0.1, 0.3, 0.01, 0.001, 1e-3),
+    "falcor3d": (10.0, 3.0, 0.01, 0.1, 1e-4),
+    "isaac3d": (0.3, 1.0, 0.1, 0.1, 1e-3),
 }
 PRESETS = {
     "cpu": {},  # the Args defaults below
     "paper": {"net": "paper", "resolution": 64, "batch_size": 128, "steps": 200_000, "lr": 1e-3,
               "log_every": 1000, "ckpt_every": 5000},
 }
+# The GANs' optimiser differs (method.md section 5): Adam(W) lr 2e-4, betas (0, 0.9), batch 64 also at paper scale.
+GAN_PRESETS = {"cpu": {"lr": 2e-4}, "paper": {"lr": 2e-4, "batch_size": 64}}
 
 
 def flag(default, help):
@@ -56,7 +61,8 @@ def flag(default, help):
 
 @dataclass
 class Args:
-    model: str = flag("qlae", "qlae (quantized latent), ae, vae (beta-VAE), tcvae (beta-TCVAE), bioae, vqvae")
+    model: str = flag("qlae", "qlae (quantized latent), ae, vae (beta-VAE), tcvae (beta-TCVAE), bioae, vqvae, "
+                              "infogan (InfoWGAN-GP), qlinfogan (QLInfoWGAN-GP)")
     dataset: str = flag("shapes3d", "shapes3d (procedural Shapes3D analogue), dsprites, vector (tiny, for tests); "
                                     "with --data-dir a real dataset (dsprites, shapes3d, mpi3d_toy, mpi3d_realistic, "
                                     "mpi3d_real, mpi3d_complex, falcor3d, isaac3d); or npz:PATH for your own data")
@@ -64,11 +70,11 @@ class Args:
     preset: str = flag("cpu", "cpu: small and fast (defaults below); paper: paper nets, 64 px, batch 128, 200k steps")
     resolution: int = flag(32, "image side for shapes3d (a multiple of 16, >= 32); dsprites is 64")
     net: str = flag("cpu", "network size: cpu (fast), small (paper's small variant) or paper (12-layer nets)")
-    steps: int = flag(6000, "optimiser steps")
+    steps: int = flag(6000, "optimiser steps (GANs: critic steps, one generator step per 5)")
     batch_size: int = flag(64, "images per step")
-    lr: float = flag(1e-3, "AdamW learning rate (constant)")
+    lr: float = flag(1e-3, "AdamW learning rate (constant); GANs default to 2e-4")
     weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = model default "
-                                     "(qlae 0.1, ae 0)")
+                                     "(qlae 0.1, ae 0, infogan 1e-4, qlinfogan 1e-3)")
     beta: float = flag(-1.0, "beta-VAE KL weight; -1 = the paper's value for the dataset (Shapes3D: 3)")
     beta_tc: float = flag(-1.0, "beta-TCVAE total-correlation weight; -1 = the paper's (Shapes3D: 3)")
     activity_weight: float = flag(-1.0, "BioAE activity (mean z^2) weight; -1 = the paper's (0.01)")
@@ -102,7 +108,8 @@ def parse_args(argv=None):
     first = parser.parse_args(argv)  # unknown flags are an error here
     if first.preset not in PRESETS:
         parser.error(f"--preset must be one of {sorted(PRESETS)}, got {first.preset!r}")
-    parser.set_defaults(**PRESETS[first.preset])  # explicit flags still win over the preset
+    gan = GAN_PRESETS[first.preset] if first.model in models.GANS else {}
+    parser.set_defaults(**{**PRESETS[first.preset], **gan})  # explicit flags still win over the preset
     args = Args(**vars(parser.parse_args(argv)))
     problems = []
     if args.model not in DEFAULT_WEIGHT_DECAY:
@@ -119,9 +126,11 @@ def parse_args(argv=None):
     if not (args.lr > 0 and math.isfinite(args.lr)):
         problems.append(f"--lr must be a positive number, got {args.lr}")
     paper_key = "mpi3d" if args.dataset.startswith("mpi3d") else args.dataset
-    beta, beta_tc, activity, qlae_decay = PAPER_HYPERPARAMETERS.get(paper_key, PAPER_HYPERPARAMETERS["shapes3d"])
+    beta, beta_tc, activity, qlae_decay, qlgan_decay = PAPER_HYPERPARAMETERS.get(paper_key,
+                                                                                 PAPER_HYPERPARAMETERS["shapes3d"])
     if args.weight_decay == -1:
-        args.weight_decay = qlae_decay if args.model == "qlae" else DEFAULT_WEIGHT_DECAY.get(args.model, 0.0)
+        args.weight_decay = {"qlae": qlae_decay, "qlinfogan": qlgan_decay}.get(
+            args.model, DEFAULT_WEIGHT_DECAY.get(args.model, 0.0))
     args.beta = beta if args.beta == -1 else args.beta
     args.beta_tc = beta_tc if args.beta_tc == -1 else args.beta_tc
     args.activity_weight = activity if args.activity_weight == -1 else args.activity_weight
@@ -153,15 +162,52 @@ def parse_args(argv=None):
 
 # ----------------------------------------------------------------------------------------------------------
 # The optimiser: the paper's two parameter groups.
-def param_groups(model, weight_decay):
-    """decayed: weights, kernels, norm scales, the decoder's constant; not decayed: biases, norm shifts, codebooks."""
+def param_groups(model, weight_decay, prefixes=("",)):
+    """decayed: weights, kernels, norm scales, the decoder's constant; not decayed: biases, norm shifts, codebooks.
+    Only parameters whose names start with one of `prefixes` (the GANs' two optimisers each take their part)."""
     decayed, plain = [], []
     for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue  # a frozen codebook
+        if not p.requires_grad or not name.startswith(prefixes):
+            continue  # a frozen codebook, or the other optimiser's part
         (plain if name.endswith("bias") or name.startswith("quantizer.") else decayed).append(p)
     return [{"params": decayed, "weight_decay": weight_decay, "name": "decayed"},
             {"params": plain, "weight_decay": 0.0, "name": "not_decayed"}]
+
+
+def make_optimizers(args, model):
+    """One AdamW for an autoencoder. Two for a GAN: the critic's (trunk, value head; its latent head is the Q-head)
+    and the generator's (decoder and codebooks: the codebooks are updated with the generator)."""
+    if args.model not in models.GANS:
+        return {"model": torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))}
+    parts = {"critic": ("encoder.", "value_head."), "generator": ("decoder.", "quantizer.")}
+    return {name: torch.optim.AdamW(param_groups(model, args.weight_decay, prefixes), lr=args.lr, betas=(0.0, 0.9))
+            for name, prefixes in parts.items()}
+
+
+def update(optimizer, loss):
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    clip_decayed_gradients(optimizer)
+    optimizer.step()
+
+
+def train_step(args, model, optimizers, x, step, generator, dataset_size):
+    """One optimiser step; returns (loss, dict of logged floats). A GAN step is one critic update, and every 5th
+    step also one generator update on fresh codes."""
+    if args.model not in models.GANS:
+        loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight,
+                                       dataset_size)
+        update(optimizers["model"], loss)  # a non-finite loss is caught by the caller before the next step
+        return loss, logs
+    with torch.no_grad():
+        z = model.sample_codes(len(x), generator)  # (B, n_z)
+    loss, logs = models.critic_loss(model, x, z, generator)
+    update(optimizers["critic"], loss)  # moves only the critic's part (the others' stray grads are reset later)
+    if step % models.CRITIC_STEPS == 0:
+        g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator))
+        update(optimizers["generator"], g_loss)
+        logs.update(g_logs)
+    return loss, logs
 
 
 def clip_decayed_gradients(optimizer, limit=1.0):
@@ -257,6 +303,13 @@ def draw_figures(model, dataset, factors, codes, out_dir):
     axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("recon")
     fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)
 
+    if hasattr(model, "sample_codes"):  # a GAN: 64 samples from the code prior (U[0,1] or the codebook grid)
+        samples = torch.sigmoid(model.decoder(model.sample_codes(64)))  # (64, C, H, W)
+        fig, axes = plt.subplots(8, 8, figsize=(8, 8))
+        for ax, img in zip(axes.flat, samples):
+            show(ax, img)
+        fig.tight_layout(pad=0.1), fig.savefig(os.path.join(out_dir, "samples.png"), dpi=80), plt.close(fig)
+
     # Traversals: start from the first image's latent and sweep one latent at a time. QLAE: over every value
     # of that latent's learned codebook (sorted); AE: over the range the evaluation set covers, in 10 steps.
     if model.latent == "vector":
@@ -343,7 +396,7 @@ def main(argv=None):
     n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
     model = models.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
                                not args.frozen_values, args.global_codebook).to(device)
-    optimizer = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))
+    optimizers = make_optimizers(args, model)
     generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
 
     os.makedirs(args.out_dir, exist_ok=True)
@@ -359,7 +412,9 @@ def main(argv=None):
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
         model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
+        saved = ckpt.get("optimizers") or {"model": ckpt["optimizer"]}  # (checkpoints before the GANs: one)
+        for name, opt in optimizers.items():
+            opt.load_state_dict(saved[name])
         generator.set_state(ckpt["data_rng"])
         torch.set_rng_state(ckpt["torch_rng"])
         start = ckpt["step"]
@@ -373,32 +428,28 @@ def main(argv=None):
           f"device {device}, run folder {args.out_dir}")
 
     def checkpoint(step, logs):
-        atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "args": dataclasses.asdict(args),
+        atomic_save({"model": model.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+                     "args": dataclasses.asdict(args),
                      "step": step, "metrics": logs, "data_rng": generator.get_state(),
                      "torch_rng": torch.get_rng_state()}, ckpt_path)
 
     # ---------------------------------------------------------------------------------------------- training
     model.train()
-    t_start, t_data, images, sums, count, logs = time.time(), 0.0, 0, {}, 0, {}
+    t_start, t_data, images, sums, counts, logs = time.time(), 0.0, 0, {}, {}, {}
     for step in range(start + 1, args.steps + 1):
         t0 = time.time()
         x, _ = dataset.sample(args.batch_size, generator)  # (B, C, H, W) on the device
         t_data += time.time() - t0
-        loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight, len(dataset))
-        if not torch.isfinite(loss):
+        loss, logs = train_step(args, model, optimizers, x, step, generator, len(dataset))
+        if not torch.isfinite(loss):  # the step is taken, but no checkpoint will hold its result
             sys.exit(f"error: loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) is intact. "
                      "Try a smaller --lr.")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        clip_decayed_gradients(optimizer)
-        optimizer.step()
         images += args.batch_size
-        count += 1
         for k, v in {"loss": loss.item(), **logs}.items():
-            sums[k] = sums.get(k, 0.0) + v  # averaged over the log interval
+            sums[k], counts[k] = sums.get(k, 0.0) + v, counts.get(k, 0) + 1  # averaged over the log interval
         if step % args.log_every == 0 or step == args.steps:
             elapsed = time.time() - t_start
-            means = {k: v / count for k, v in sums.items()}
+            means = {k: v / counts[k] for k, v in sums.items()}
             rate = images / elapsed
             row = {"step": step, **means, "img_per_s": rate, "data_share": t_data / elapsed}
             parts = " | ".join(f"{k} {v:.4f}" for k, v in means.items())
@@ -406,7 +457,7 @@ def main(argv=None):
                   f"| eta {fmt_time((args.steps - step) * args.batch_size / rate)}", flush=True)
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
-            sums, count = {}, 0
+            sums, counts = {}, {}
         if step % args.ckpt_every == 0 or step == args.steps:
             checkpoint(step, logs)
     train_seconds = time.time() - t_start
@@ -419,6 +470,8 @@ def main(argv=None):
     shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
     print("final:", json.dumps(shown))
     names = "{reconstructions,traversals,nmi}.png" if len(dataset.image_shape) == 3 else "nmi.png"
+    if args.model in models.GANS and len(dataset.image_shape) == 3:
+        names = names.replace("nmi}", "nmi,samples}")
     print(f"figures: {os.path.join(args.out_dir, names)}")
     return result
 

@@ -100,7 +100,7 @@ def test_vector_quantizer_losses_route_like_the_scalar_ones():
     assert vq.values.grad is None and torch.count_nonzero(z.grad) > 0
 
 
-@pytest.mark.parametrize("name", models.MODELS)
+@pytest.mark.parametrize("name", [m for m in models.MODELS if m not in models.GANS])  # GANs: tests/test_gan.py
 def test_every_model_trains_a_few_steps_on_images_and_its_loss_falls(name):
     """40 steps of the real optimiser on one batch. The reconstruction falls for every model; the total loss too,
     except VQ-VAE's, whose codebook term (weight 1) swings while the 512 codes are first assigned."""

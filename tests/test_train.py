@@ -74,7 +74,7 @@ def test_train_runs_end_to_end_and_writes_its_run_folder(tmp_path):
               "nmi.png"):
         assert os.path.getsize(os.path.join(out, f)) > 0, f
     ckpt = torch.load(os.path.join(out, "ckpt.pt"), weights_only=False)
-    assert set(ckpt) >= {"model", "optimizer", "args", "step", "metrics"} and ckpt["step"] == 6
+    assert set(ckpt) >= {"model", "optimizers", "args", "step", "metrics"} and ckpt["step"] == 6
     assert json.load(open(os.path.join(out, "config.json")))["weight_decay"] == 0.1
     lines = [json.loads(l) for l in open(os.path.join(out, "metrics.jsonl"))]
     assert [l["step"] for l in lines] == [2, 4, 6]
