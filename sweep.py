@@ -7,7 +7,7 @@
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
 
-Paper: Section 6, Tables 1-2 and the ablations: mean and 95% confidence-interval half-width
+Paper: Section 6, Tables 1-2, the ablations and the GAN rows: mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
 folders, tables), not part of the method, and train.py stays one readable training script.
 """
@@ -33,6 +33,11 @@ ABLATION = [
     ("vqvae", "VQ-VAE w/ weight decay", ["--model", "vqvae"]),
     ("vqvae-nowd", "VQ-VAE w/o weight decay", ["--model", "vqvae", "--weight-decay", "0"]),
 ]
+GAN = [
+    ("infogan", "InfoWGAN-GP", ["--model", "infogan"]),
+    ("qlinfogan", "QLInfoWGAN-GP", ["--model", "qlinfogan"]),
+    ("qlinfogan-nowd", "QLInfoWGAN-GP w/o weight decay", ["--model", "qlinfogan", "--weight-decay", "0"]),
+]
 METRICS = ("infom", "infoe", "infoc", "psnr")
 # Two-sided 95% Student t quantiles t_{0.975}(df) for df = 1..30 (beyond: the normal's 1.96).
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
@@ -53,7 +58,7 @@ def commands(seeds, out, extra, only=None):
     """Every (run folder, command) pair: each configuration of both tables once (or those named in `only`),
     times each seed."""
     seen, runs = set(), []
-    for name, _, flags in MAIN + ABLATION:
+    for name, _, flags in MAIN + ABLATION + GAN:
         if only and name not in only:
             continue
         for seed in seeds:
@@ -112,7 +117,7 @@ def setting(config):
     flags = ["--model", config["model"]]
     if config.get("global_codebook"):
         flags.append("--global-codebook")
-    if config["model"] in ("qlae", "vqvae") and config["weight_decay"] == 0:
+    if config["model"] in ("qlae", "vqvae", "qlinfogan") and config["weight_decay"] == 0:
         flags += ["--weight-decay", "0"]
     return tuple(flags)
 
@@ -140,6 +145,11 @@ def table(rows, runs, title):
     return "\n".join(lines)
 
 
+def tables(runs):
+    return "\n\n".join(table(rows, runs, title) for rows, title in
+                       ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -149,14 +159,14 @@ def main(argv=None):
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
-    names = sorted({name for name, _, _ in MAIN + ABLATION})
+    names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run just these configurations")
     a = p.parse_args(argv)
     if a.action == "table":
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
-        print(table(MAIN, runs, "Main comparison") + "\n\n" + table(ABLATION, runs, "Ablations"))
+        print(tables(runs))
         return
     runs = commands(a.seeds, a.root, extra, a.only)
     if a.action == "print":
@@ -167,7 +177,7 @@ def main(argv=None):
     if failed:
         sys.exit(f"{len(failed)} runs failed: {failed}")
     runs = load_runs(a.root)
-    print(table(MAIN, runs, "Main comparison") + "\n\n" + table(ABLATION, runs, "Ablations"))
+    print(tables(runs))
 
 
 if __name__ == "__main__":

@@ -161,10 +161,16 @@ def test_table_groups_run_folders_by_their_flags(tmp_path):
     assert f"| QLAE | 3 | 0.90 ± {4.303 * 0.1 / math.sqrt(3):.2f} |" in text
     assert "| QLAE w/o weight decay | 1 | 0.50 |" in text
     assert "| QLAE w/ global codebook | 0 |" in text
+    gan = tmp_path / "gan"
+    gan.mkdir()
+    (gan / "config.json").write_text(json.dumps({"model": "qlinfogan", "weight_decay": 0.0}))
+    (gan / "eval.json").write_text(json.dumps({"infom": 0.7, "infoe": 0.5, "infoc": 0.3, "psnr": 20.0}))
+    text = sweep.tables(sweep.load_runs(str(tmp_path)))
+    assert "| QLInfoWGAN-GP w/o weight decay | 1 | 0.70 |" in text and "| QLInfoWGAN-GP | 0 |" in text
 
 
 def test_sweep_prints_one_command_per_run(capsys):
     sweep.main(["print", "out", "--seeds", "0", "1", "--", "--steps", "5"])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 * 9  # 5 main + 5 ablation rows, "QLAE" in both: 9 distinct settings per seed
+    assert len(lines) == 2 * 12  # 5 main + 5 ablation + 3 GAN rows, "QLAE" in two: 12 distinct settings per seed
     assert all(l.startswith("python train.py --model") and l.endswith("--steps 5") for l in lines)
