@@ -21,6 +21,7 @@ Deviations from the paper / reference code: the default run is CPU-sized (32 px,
 6 000 steps); --preset paper restores the paper's setting.
 """
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -89,8 +90,12 @@ class Args:
     log_every: int = flag(250, "steps between progress lines (and metrics.jsonl entries)")
     ckpt_every: int = flag(1000, "steps between checkpoints (one is always written at the end)")
     eval_size: int = flag(10_000, "images in the fixed evaluation set (fewer if the dataset is smaller)")
-    benchmark: bool = flag(False, "instead of training: print images/s and the data share of a step for the cpu, "
-                                  "small and paper nets, AE vs QLAE, at --resolution/--batch-size on --device")
+    benchmark: bool = flag(False, "instead of training: print images/s and the data share of a step, AE vs QLAE "
+                                  "and each speed option, at --resolution/--batch-size on --device")
+    benchmark_nets: str = flag("cpu,small,paper", "comma-separated nets that --benchmark times")
+    channels_last: bool = flag(False, "speed: channels-last memory layout (see the fenced speed section)")
+    compile: bool = flag(False, "speed: torch.compile the encoder and decoder (autoencoders only)")
+    bf16: bool = flag(False, "speed: bfloat16 autocast of the forward pass (for GPUs)")
     active_fraction: float = flag(1 / 20, "InfoMEC pruning of continuous latents: active if range > max range x "
                                           "this (reference 1/20; the authors' training logger used 1/8)")
 
@@ -151,6 +156,11 @@ def parse_args(argv=None):
         problems.append("--device cuda was asked for but torch sees no CUDA GPU")
     elif args.device == "mps" and not torch.backends.mps.is_available():
         problems.append("--device mps was asked for but MPS is not available")
+    if args.compile and args.model in models.GANS:
+        problems.append("--compile does not support the GANs (their gradient penalty needs a double backward)")
+    unknown_nets = set(args.benchmark_nets.split(",")) - set(models.NETS)
+    if unknown_nets:
+        problems.append(f"--benchmark-nets must name nets from {sorted(models.NETS)}, got {sorted(unknown_nets)}")
     if problems:
         parser.error("; ".join(problems))
     if args.device == "auto":
@@ -191,20 +201,23 @@ def update(optimizer, loss):
     optimizer.step()
 
 
-def train_step(args, model, optimizers, x, step, generator, dataset_size):
+def train_step(args, model, optimizers, x, step, generator, dataset_size, autocast=contextlib.nullcontext):
     """One optimiser step; returns (loss, dict of logged floats). A GAN step is one critic update, and every 5th
-    step also one generator update on fresh codes."""
+    step also one generator update on fresh codes. `autocast` wraps the forward passes (see --bf16)."""
     if args.model not in models.GANS:
-        loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight,
-                                       dataset_size)
+        with autocast():
+            loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight,
+                                           dataset_size)
         update(optimizers["model"], loss)  # a non-finite loss is caught by the caller before the next step
         return loss, logs
     with torch.no_grad():
         z = model.sample_codes(len(x), generator)  # (B, n_z)
-    loss, logs = models.critic_loss(model, x, z, generator)
+    with autocast():
+        loss, logs = models.critic_loss(model, x, z, generator)
     update(optimizers["critic"], loss)  # moves only the critic's part (the others' stray grads are reset later)
     if step % models.CRITIC_STEPS == 0:
-        g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator))
+        with autocast():
+            g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator))
         update(optimizers["generator"], g_loss)
         logs.update(g_logs)
     return loss, logs
@@ -334,52 +347,84 @@ def draw_figures(model, dataset, factors, codes, out_dir):
 
 
 # ----------------------------------------------------------------------------------------------------------
-def benchmark(args, nets=("cpu", "small", "paper"), steps=10, repeats=3):
-    """Training throughput and the share of a step spent making data. AE and QLAE steps are timed alternately in
-    the same process (best of `repeats`), so their ratio is not skewed by drift in the machine's speed."""
+# Speed: every option in this one fenced place, all off by default. None changes the method; each is measured on
+# and off by --benchmark (README, "Training speed", has the figures and which ones help where).
+#   --channels-last  NHWC memory layout for the convolutions (mostly a GPU win with tensor cores);
+#   --compile        torch.compile of the encoder and decoder (not for the GANs: the gradient penalty needs a
+#                    double backward, which compiled graphs do not support);
+#   --bf16           bfloat16 autocast of the forward pass (GPU; the losses stay in float32).
+def speed_setup(args, model):
+    """Apply the layout/compile options to the model; returns (prepare batch, autocast context factory)."""
+    if args.channels_last:
+        model.to(memory_format=torch.channels_last)
+    if args.compile:
+        model.encoder.compile(), model.decoder.compile()  # in place: the state_dict keys stay the same
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    prepare = (lambda x: x.contiguous(memory_format=layout)) if x_is_image(model) else (lambda x: x)
+    device_type = next(model.parameters()).device.type
+    return prepare, lambda: torch.autocast(device_type, dtype=torch.bfloat16, enabled=args.bf16)
+
+
+def x_is_image(model):
+    return isinstance(model.encoder, models.ConvEncoder)
+
+
+def benchmark(args, steps=10, repeats=3, compile=True):
+    """Training throughput, the share of a step spent making data, QLAE vs AE, and each speed option on vs off.
+    All settings of one net are timed alternately in the same process (best of `repeats` rounds of `steps`), so
+    their ratios are not skewed by drift in the machine's speed. Prints one table; returns its rows."""
     device = torch.device(args.device)
     dataset = data.get_dataset(args.dataset, args.resolution)
     generator = torch.Generator(device).manual_seed(0)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    print(f"device {device}, torch threads {torch.get_num_threads()}, {args.dataset} {dataset.image_shape}, "
+    options = [("ae", {}), ("qlae", {}), ("qlae", {"channels_last": True})] + [("qlae", {"compile": True})] * compile
+    if device.type == "cuda":
+        options += [("qlae", {"bf16": True}), ("qlae", {"channels_last": True, "bf16": True})]
+        options += [("qlae", {"channels_last": True, "bf16": True, "compile": True})] * compile
+    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), torch "
+          f"{torch.__version__}, threads {torch.get_num_threads()}, {args.dataset} {dataset.image_shape}, "
           f"batch {args.batch_size}")
-    print(f"{'net':6s} {'model':5s} {'step ms':>8s} {'img/s':>8s} {'data %':>7s}")
-    for net in nets:
-        runs = {}
-        for name in ("ae", "qlae"):
+    print(f"{'net':6s} {'model':5s} {'options':28s} {'step ms':>8s} {'img/s':>8s} {'data %':>7s} {'vs qlae':>8s}")
+    rows = []
+    for net in args.benchmark_nets.split(","):
+        runs = []
+        for name, opts in options:
             torch.manual_seed(0)
             model = models.build_model(name, dataset.image_shape, 2 * len(dataset.factor_sizes), net).to(device)
-            opt = torch.optim.AdamW(param_groups(model, 0.1), lr=1e-4)
-            runs[name] = (model, opt)
+            run_args = dataclasses.replace(args, model=name, **opts)
+            prepare, autocast = speed_setup(run_args, model)
+            runs.append((name, opts, model, make_optimizers(run_args, model), prepare, autocast))
 
-        def step(name):
-            model, opt = runs[name]
+        def step(name, model, optimizers, prepare, autocast):
             t0 = time.perf_counter()
             x, _ = dataset.sample(args.batch_size, generator)
+            x = prepare(x)
             sync()
             t1 = time.perf_counter()
-            loss, _ = models.model_loss(name, model, x)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            clip_decayed_gradients(opt)
-            opt.step()
+            train_step(dataclasses.replace(args, model=name), model, optimizers, x, 1, generator, len(dataset),
+                       autocast)
             sync()
             return t1 - t0, time.perf_counter() - t0
 
-        best = {"ae": (math.inf, 0), "qlae": (math.inf, 0)}
-        for name in ("ae", "qlae"):
+        best = [(math.inf, 0.0)] * len(runs)
+        for run in runs:
             for _ in range(3):
-                step(name)  # warm-up
+                step(run[0], *run[2:])  # warm-up (and compilation)
         for _ in range(repeats):
-            for name in ("ae", "qlae"):
-                times = [step(name) for _ in range(steps)]
+            for i, run in enumerate(runs):
+                times = [step(run[0], *run[2:]) for _ in range(steps)]
                 total, data_time = sum(t for _, t in times), sum(d for d, _ in times)
-                if total < best[name][0]:
-                    best[name] = (total, data_time)
-        for name, (total, data_time) in best.items():
-            print(f"{net:6s} {name:5s} {1000 * total / steps:8.1f} {steps * args.batch_size / total:8.0f} "
-                  f"{100 * data_time / total:7.1f}")
-        print(f"{net:6s} QLAE / AE step time: {best['qlae'][0] / best['ae'][0]:.3f}")
+                best[i] = min(best[i], (total, data_time))
+        plain_qlae = best[1][0]
+        for (name, opts, *_), (total, data_time) in zip(runs, best):
+            label = "+".join(opts) or "-"
+            row = {"net": net, "model": name, "options": label, "step_ms": 1000 * total / steps,
+                   "img_per_s": steps * args.batch_size / total, "data_share": data_time / total,
+                   "vs_qlae": total / plain_qlae}
+            rows.append(row)
+            print(f"{net:6s} {name:5s} {label:28s} {row['step_ms']:8.1f} {row['img_per_s']:8.0f} "
+                  f"{100 * row['data_share']:7.1f} {row['vs_qlae']:8.3f}")
+    return rows
 
 
 def main(argv=None):
@@ -396,6 +441,7 @@ def main(argv=None):
     n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
     model = models.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
                                not args.frozen_values, args.global_codebook).to(device)
+    prepare, autocast = speed_setup(args, model)
     optimizers = make_optimizers(args, model)
     generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
 
@@ -407,7 +453,8 @@ def main(argv=None):
                  "or choose another --out-dir")
     if args.resume and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "out_dir", "data_dir"}
+        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "out_dir", "data_dir", "channels_last",
+                  "compile", "bf16", "benchmark_nets"}
         diff = {k: (v, getattr(args, k)) for k, v in ckpt["args"].items() if k not in ignore and getattr(args, k) != v}
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
@@ -439,8 +486,9 @@ def main(argv=None):
     for step in range(start + 1, args.steps + 1):
         t0 = time.time()
         x, _ = dataset.sample(args.batch_size, generator)  # (B, C, H, W) on the device
+        x = prepare(x)
         t_data += time.time() - t0
-        loss, logs = train_step(args, model, optimizers, x, step, generator, len(dataset))
+        loss, logs = train_step(args, model, optimizers, x, step, generator, len(dataset), autocast)
         if not torch.isfinite(loss):  # the step is taken, but no checkpoint will hold its result
             sys.exit(f"error: loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) is intact. "
                      "Try a smaller --lr.")

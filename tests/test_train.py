@@ -1,5 +1,6 @@
 """Executable specification of train.py: the optimiser setting (method.md section 3) and the run plumbing."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -169,3 +170,31 @@ def test_command_line_qlae_learns_the_vector_benchmark(tmp_path):
     assert out.returncode == 0, out.stderr
     result = json.load(open(tmp_path / "v" / "eval.json"))
     assert result["psnr"] > 30 and result["infoe"] > 0.95 and result["codebook_usage"] > 0.5, result
+
+
+def test_speed_options_do_not_change_the_method(tmp_path):
+    """channels-last only changes the memory layout: the same seed gives the same losses (to float round-off);
+    bf16 autocast runs and stays finite. (torch.compile is timed by --benchmark, not tested here: it compiles
+    for tens of seconds on a CPU.)"""
+    losses = {}
+    for name, flags in (("plain", []), ("nhwc", ["--channels-last"]), ("bf16", ["--bf16"])):
+        out, _ = run(tmp_path, name, *flags)
+        losses[name] = [json.loads(l)["loss"] for l in open(os.path.join(out, "metrics.jsonl"))]
+    assert losses["plain"] == pytest.approx(losses["nhwc"], rel=1e-4)
+    assert all(math.isfinite(v) for v in losses["bf16"])
+
+
+def test_compile_is_refused_for_the_gans_with_a_reason(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--model", "infogan", "--compile"])
+    assert "double backward" in capsys.readouterr().err
+
+
+def test_the_prepared_gpu_check_runs_at_tiny_size_on_the_cpu(capsys):
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import gpu_check
+
+    result = gpu_check.main(["--tiny", "--run-steps", "4"])
+    assert {r["options"] for r in result["rows"]} >= {"-", "channels_last"}
+    assert all(r["img_per_s"] > 0 and 0 <= r["data_share"] < 1 for r in result["rows"])
+    assert result["projection_h"] > 0 and "projected 200k steps" in capsys.readouterr().out
