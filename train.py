@@ -427,6 +427,22 @@ def benchmark(args, steps=10, repeats=3, compile=True):
     return rows
 
 
+def build(args, dataset):
+    n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
+    return models.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
+                              not args.frozen_values, args.global_codebook)
+
+
+def load_run(out_dir, device="cpu"):
+    """(args, model in eval mode, dataset) of a run folder's checkpoint: to draw or score a trained model again."""
+    ckpt = torch.load(os.path.join(out_dir, "ckpt.pt"), map_location=device, weights_only=False)
+    args = Args(**{k: v for k, v in ckpt["args"].items() if k in {f.name for f in dataclasses.fields(Args)}})
+    dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+    model = build(args, dataset).to(device)
+    model.load_state_dict(ckpt["model"])
+    return args, model.eval(), dataset
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.benchmark:
@@ -438,9 +454,7 @@ def main(argv=None):
         dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
     except (ValueError, ImportError) as e:
         sys.exit(f"error: {e}")
-    n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
-    model = models.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
-                               not args.frozen_values, args.global_codebook).to(device)
+    model = build(args, dataset).to(device)
     prepare, autocast = speed_setup(args, model)
     optimizers = make_optimizers(args, model)
     generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
@@ -471,7 +485,7 @@ def main(argv=None):
         print(f"no checkpoint in {args.out_dir}; starting from step 0")
     write_json(dataclasses.asdict(args), os.path.join(args.out_dir, "config.json"))
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"{args.model} on {args.dataset} {dataset.image_shape}, {n_latents} latents, {n_params / 1e6:.2f} M params, "
+    print(f"{args.model} on {args.dataset} {dataset.image_shape}, {model.n_latents} latents, {n_params / 1e6:.2f} M params, "
           f"device {device}, run folder {args.out_dir}")
 
     def checkpoint(step, logs):

@@ -1,0 +1,102 @@
+"""The tutorial runs end to end in fast mode, and every exercise grader is itself tested: it passes on the
+project's own implementation, fails on a typical wrong answer (with its helpful message), and reports an
+unwritten exercise as such."""
+import glob
+import importlib
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import infomec
+import models
+import quantizer
+import train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tutorial", "exercises"))
+import graders  # noqa: E402
+
+
+def nearest_value(z_c, codebooks):
+    q = quantizer.LatentQuantizer(*codebooks.shape)
+    with torch.no_grad():
+        q.values.copy_(codebooks)
+    return q(z_c)
+
+
+# The project's own answers, adapted to each exercise's signature.
+REFERENCE = {
+    "ex01_nearest_value": [nearest_value],
+    "ex02_straight_through": [quantizer.straight_through],
+    "ex03_two_losses": [quantizer.quantization_loss, quantizer.commitment_loss],
+    "ex04_param_groups": [train.param_groups],
+    "ex05_plugin_mi": [infomec.mutual_info_discrete],
+    "ex06_knn_mi": [infomec.mutual_info_knn],
+    "ex07_infom": [lambda nmi: infomec.rescaled_ratio(nmi, axis=0)],
+    "ex08_infoe_null": [lambda labels, balanced=True: math.log(labels.max() + 1) if balanced
+                        else infomec.entropy(labels)],  # infomec.infoe_score's h_null, and H(labels)
+    "ex09_gaussian_kl": [models.gaussian_kl],
+    "ex10_why_weight_decay": ["b"],
+}
+
+# A typical mistake per exercise, and a word its grader's message must contain.
+WRONG = {
+    "ex01_nearest_value": ([lambda z, b: nearest_value(z, b[:1].expand_as(b))], "OWN codebook"),
+    "ex02_straight_through": ([lambda z_c, z_q: z_q], "gradient must reach z_c"),
+    "ex03_two_losses": ([quantizer.commitment_loss, quantizer.quantization_loss], "must move the codebook"),
+    "ex04_param_groups": ([lambda m, wd: [{"params": list(m.parameters()), "weight_decay": wd}]], "not decayed"),
+    "ex05_plugin_mi": ([lambda a, b: infomec.mutual_info_discrete(a, b) / math.log(2)], "natural logs"),
+    "ex06_knn_mi": ([lambda z, s, k=10: infomec.mutual_info_knn(z, s, 2 * k) * 1.2], "SAME-label"),
+    "ex07_infom": ([lambda nmi: infomec.rescaled_ratio(nmi, axis=1)], "Per LATENT"),
+    "ex08_infoe_null": ([lambda labels, balanced=True: infomec.entropy(labels)], "log K"),
+    "ex09_gaussian_kl": ([lambda mu, sigma: models.gaussian_kl(mu, sigma.sqrt())], "standard deviation"),
+    "ex10_why_weight_decay": (["c"], "not this one"),
+}
+
+
+def test_every_exercise_has_a_reference_a_wrong_answer_and_a_stub():
+    assert len(graders.GRADERS) >= 8
+    assert set(REFERENCE) == set(WRONG) == set(graders.GRADERS)
+    for name in graders.GRADERS:
+        assert os.path.exists(os.path.join(ROOT, "tutorial", "exercises", name + ".py")), name
+
+
+@pytest.mark.parametrize("exercise", sorted(graders.GRADERS))
+def test_grader_passes_the_projects_own_implementation(exercise):
+    grader, _ = graders.GRADERS[exercise]
+    grader(*REFERENCE[exercise])
+
+
+@pytest.mark.parametrize("exercise", sorted(graders.GRADERS))
+def test_grader_fails_a_wrong_answer_with_a_helpful_message(exercise):
+    grader, _ = graders.GRADERS[exercise]
+    answer, word = WRONG[exercise]
+    with pytest.raises(AssertionError, match=word):
+        grader(*answer)
+
+
+@pytest.mark.parametrize("exercise", sorted(graders.GRADERS))
+def test_an_unwritten_exercise_is_reported_as_such(exercise):
+    grader, names = graders.GRADERS[exercise]
+    module = importlib.import_module(exercise)  # the file as shipped: stubs only, no solutions
+    with pytest.raises(AssertionError, match="not written yet|one letter"):
+        grader(*(getattr(module, n) for n in names))
+
+
+@pytest.mark.slow
+def test_the_tutorial_runs_end_to_end_in_fast_mode(tmp_path):
+    env = {**os.environ, "TUTORIAL_FAST": "1", "TUTORIAL_RUNS": str(tmp_path / "runs"),
+           "TUTORIAL_FIGURES": str(tmp_path / "figures")}
+    steps = sorted(glob.glob(os.path.join(ROOT, "tutorial", "step*.py")))
+    assert len(steps) == 7
+    for step in steps:  # in order: step 5 reuses step 3's runs
+        done = subprocess.run([sys.executable, step], env=env, cwd=os.path.join(ROOT, "tutorial"),
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{os.path.basename(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        assert "CHECK FAILED" not in done.stdout and "check passed" in done.stdout, os.path.basename(step)
+    figures = os.listdir(tmp_path / "figures")
+    assert len([f for f in figures if f.endswith(".png")]) >= 7, figures

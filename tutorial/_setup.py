@@ -1,0 +1,57 @@
+"""Shared by every tutorial step: makes the project's files importable, the fast mode, where figures and runs go,
+and the loud checks each step ends with. (Imported as `from _setup import ...`; it holds no part of the method.)"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)  # quantizer, models, data, infomec, train: the tutorial runs the project's own code
+
+FAST = os.environ.get("TUTORIAL_FAST", "") not in ("", "0")  # tiny sizes: the whole tutorial in CI in minutes
+FIGURES = os.environ.get("TUTORIAL_FIGURES") or os.path.join(HERE, "figures")
+RUNS = os.environ.get("TUTORIAL_RUNS") or os.path.join(ROOT, "runs", "tutorial")
+os.makedirs(FIGURES, exist_ok=True)
+# train.py flags shared by the steps that train autoencoders (3 and 5), so their runs are comparable.
+SIZE = ["--steps", "20", "--batch-size", "16", "--eval-size", "400", "--log-every", "10"] if FAST else \
+       ["--steps", "3000", "--batch-size", "64", "--eval-size", "10000", "--log-every", "500"]
+
+import matplotlib  # noqa: E402
+
+if "ipykernel" not in sys.modules:  # a plain script writes PNGs; a notebook keeps its inline figures
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402,F401
+
+
+def fast(normal, quick):
+    """`normal` in the normal mode, `quick` in the fast mode."""
+    return quick if FAST else normal
+
+
+def check(condition, message):
+    """Fail loudly if a claim of the text does not hold for this run."""
+    if not condition:
+        raise AssertionError(f"CHECK FAILED: {message}")
+    print(f"check passed: {message}")
+
+
+def train_or_load(name, flags):
+    """Train RUNS/NAME with train.py's flags unless it finished before; returns its eval.json as a dict. An
+    interrupted run resumes from its checkpoint, so nothing finished is lost."""
+    import json
+
+    import train
+
+    out = os.path.join(RUNS, name)
+    if not os.path.exists(os.path.join(out, "eval.json")):
+        resume = ["--resume"] if os.path.exists(os.path.join(out, "ckpt.pt")) else []
+        train.main([*flags, "--out-dir", out, *resume])
+    with open(os.path.join(out, "eval.json")) as f:
+        return json.load(f)
+
+
+def savefig(fig, name):
+    path = os.path.join(FIGURES, name)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    print(f"wrote {path}")
+    return path

@@ -1,0 +1,183 @@
+"""Graders for the exercises: each takes the function(s) a student wrote and raises AssertionError with a
+helpful message when something is wrong. They check hand-computed answers and properties, not agreement with
+the project's code, so tests/test_tutorial.py can run the same graders on the project's own implementation
+(they must pass) and on wrong answers (they must fail)."""
+import hashlib
+import math
+
+import numpy as np
+import torch
+
+
+def expect(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def call(fn, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise AssertionError(f"{fn.__name__} is not written yet (it raises NotImplementedError)") from None
+
+
+# ----------------------------------------------------------------------------------------------- step 2
+def grade_nearest_value(nearest_value):
+    books = torch.tensor([[-0.5, 0.0, 0.25, 1.0], [2.0, -1.0, 0.5, 0.0]])  # (n_z=2, n_v=4), unsorted on purpose
+    z_c = torch.tensor([[0.12, 0.2], [-0.3, 1.6], [0.9, -0.4]])  # (B=3, n_z=2)
+    out = call(nearest_value, z_c, books)
+    expect(isinstance(out, tuple) and len(out) == 2, "return a pair (z_q, indices)")
+    z_q, idx = out
+    expect(tuple(idx.shape) == (3, 2) and tuple(z_q.shape) == (3, 2),
+           f"z_q and indices should both be (B, n_z) = (3, 2); got {tuple(z_q.shape)} and {tuple(idx.shape)}")
+    expect(not idx.dtype.is_floating_point, f"indices should be integers, got {idx.dtype}")
+    want = torch.tensor([[1, 3], [0, 0], [3, 3]])
+    for b in range(3):
+        for j in range(2):
+            expect(idx[b, j] == want[b, j],
+                   f"z_c[{b}, {j}] = {z_c[b, j]:.2f} with latent {j}'s codebook {books[j].tolist()}: expected index "
+                   f"{want[b, j]} (value {books[j, want[b, j]]:.2f}), got {idx[b, j]}. Each latent uses its OWN "
+                   "codebook row, and the distance is |z - v|.")
+    expect(torch.equal(z_q, torch.gather(books.expand(3, -1, -1), 2, want[..., None]).squeeze(2)),
+           "z_q should hold the codebook values at the chosen indices")
+    tie = call(nearest_value, torch.tensor([[0.125]]), torch.tensor([[0.0, 0.25, 0.5]]))[1]
+    expect(tie.item() == 0, "a tie (0.125 is as far from 0.0 as from 0.25) goes to the LOWEST index, as argmin does")
+
+
+def grade_straight_through(straight_through):
+    z_c = torch.tensor([[0.3, -0.7]], requires_grad=True)
+    values = torch.tensor([0.25, -0.5], requires_grad=True)  # stands in for the codebook
+    z_q = values[None] * 1.0  # (1, 2), depends on the codebook only
+    out = call(straight_through, z_c, z_q)
+    expect(torch.allclose(out, z_q), f"the forward value must be z_q = {z_q.tolist()}, got {out.tolist()}")
+    (out * torch.tensor([[2.0, 3.0]])).sum().backward()
+    expect(z_c.grad is not None and torch.allclose(z_c.grad, torch.tensor([[2.0, 3.0]])),
+           "the gradient must reach z_c unchanged (as if quantization were the identity); got "
+           f"{None if z_c.grad is None else z_c.grad.tolist()}")
+    expect(values.grad is None or values.grad.abs().max() == 0,
+           "no gradient may reach the codebook through the straight-through path (use .detach())")
+
+
+def grade_losses(quantization_loss, commitment_loss):
+    for name, fn, moves, still in (("quantization_loss", quantization_loss, "codebook", "encoder"),
+                                   ("commitment_loss", commitment_loss, "encoder", "codebook")):
+        z_c = torch.tensor([[0.3, -0.7], [0.1, 0.0]], requires_grad=True)  # the encoder's output
+        values = torch.tensor([[0.25, -0.5], [0.0, 0.5]], requires_grad=True)  # its nearest codebook values
+        loss = call(fn, z_c, values * 1.0)
+        want = ((z_c - values) ** 2).mean().item()
+        expect(abs(loss.item() - want) < 1e-6, f"{name}: the value should be the mean of (z_c - z_q)^2 = {want:.5f}, "
+                                               f"got {loss.item():.5f}")
+        loss.backward()
+        grads = {"encoder": z_c.grad, "codebook": values.grad}
+        expect(grads[moves] is not None and grads[moves].abs().sum() > 0, f"{name} must move the {moves}")
+        expect(grads[still] is None or grads[still].abs().sum() == 0,
+               f"{name} must not move the {still}: detach the {still}'s side")
+
+
+def grade_param_groups(param_groups):
+    from models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("qlae", (3, 32, 32), 4, "cpu")
+    groups = call(param_groups, model, 0.1)
+    names = {id(p): n for n, p in model.named_parameters()}
+    seen = {}
+    for g in groups:
+        for p in g["params"]:
+            expect(id(p) not in seen, f"{names[id(p)]} is in two groups")
+            seen[id(p)] = g.get("weight_decay", None)
+    expect(set(seen) == set(names), f"every parameter must be in a group; missing: "
+                                     f"{sorted(names[i] for i in set(names) - set(seen))[:4]}")
+    decayed = {names[i] for i, wd in seen.items() if wd == 0.1}
+    plain = {names[i] for i, wd in seen.items() if wd == 0.0}
+    for name, where in (("decoder.const", decayed), ("encoder.convs.0.weight", decayed),
+                        ("encoder.convs.1.weight", decayed), ("encoder.head.weight", decayed),
+                        ("encoder.head.bias", plain), ("encoder.convs.1.bias", plain), ("quantizer.values", plain)):
+        kind = "decayed (weight_decay 0.1)" if where is decayed else "not decayed (weight_decay 0.0)"
+        expect(name in where, f"{name} should be {kind}. Hint: the InstanceNorm scale is named '.weight' and its "
+                              "shift '.bias'; the decoder's learned constant input is a weight too.")
+
+
+# ----------------------------------------------------------------------------------------------- step 4
+def grade_mutual_info(mutual_info):
+    a = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    b = np.array([0, 0, 1, 1, 0, 1, 1, 0])  # agrees with a on 6 of 8
+    p = np.array([[3, 1], [1, 3]]) / 8
+    want = sum(p[i, j] * math.log(p[i, j] / 0.25) for i in range(2) for j in range(2))
+    got = call(mutual_info, a, b)
+    expect(abs(got - want) < 1e-9, f"I(a; b) for the table [[3, 1], [1, 3]] / 8 is {want:.6f} nats, got {got}. "
+                                   "Use natural logs and the joint, not conditional, probabilities.")
+    expect(abs(call(mutual_info, a, a) - math.log(2)) < 1e-9, "I(a; a) = H(a) = log 2 for a fair binary a")
+    expect(abs(call(mutual_info, a, b) - call(mutual_info, b, a)) < 1e-12, "mutual information is symmetric")
+    expect(abs(call(mutual_info, a * 7 + 3, b) - want) < 1e-9, "relabelling values (7a + 3) must not change it")
+
+
+def grade_knn_mutual_info(knn_mutual_info):
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, 2, 2000)
+    z = s + 0.5 * rng.standard_normal(2000)  # true I = 0.3368 nats (numerical integration)
+    got = call(knn_mutual_info, z, s, 10)
+    expect(abs(got - 0.3368) < 0.03, f"two classes at distance 1 with noise std 0.5 share 0.337 nats; got {got:.4f}. "
+                                     "Check: the k-th neighbour is searched among SAME-label points; m counts "
+                                     "points of ANY label strictly within that distance (the point itself too).")
+    indep = call(knn_mutual_info, rng.standard_normal(2000), s, 10)
+    expect(abs(indep) < 0.03, f"an independent z should give about 0; got {indep:.4f}")
+
+
+def grade_infom(infom):
+    expect(abs(call(infom, np.eye(3)) - 1) < 1e-9, "one source per latent (the identity) is perfectly modular: 1")
+    expect(abs(call(infom, np.full((3, 4), 0.2))) < 1e-9, "every latent spread evenly over the 3 sources is chance: 0")
+    nmi = np.array([[0.8, 0.1], [0.2, 0.1]])
+    # latent 0: max/sum = 0.8; latent 1: 0.5; mean 0.65; rescaled with n = 2 sources: (0.65 - 0.5) / 0.5
+    got = call(infom, nmi)
+    expect(abs(got - 0.3) < 1e-9, f"for NMI [[0.8, 0.1], [0.2, 0.1]] expected 0.3, got {got}. Per LATENT (column): "
+                                  "max over sources / sum over sources; then rescale by the number of SOURCES.")
+
+
+def grade_null_cross_entropy(null_cross_entropy):
+    labels = np.array([0] * 70 + [1] * 20 + [2] * 10)
+    h = -(0.7 * math.log(0.7) + 0.2 * math.log(0.2) + 0.1 * math.log(0.1))
+    got = call(null_cross_entropy, labels, False)
+    expect(abs(got - h) < 1e-6, f"unweighted: the best constant prediction is the class frequencies and its "
+                                f"cross-entropy is H(labels) = {h:.4f}; got {got}")
+    got = call(null_cross_entropy, labels, True)
+    expect(abs(got - math.log(3)) < 1e-6, f"class-balanced: every class weighs the same in total, the best constant "
+                                          f"prediction is uniform and its weighted cross-entropy is log K = "
+                                          f"{math.log(3):.4f}; got {got}")
+
+
+def grade_gaussian_kl(gaussian_kl):
+    mu = torch.tensor([[0.0, 1.0, -2.0]])
+    sigma = torch.tensor([[1.0, 0.5, 2.0]])
+    got = call(gaussian_kl, mu, sigma)
+    expect(tuple(got.shape) == (1, 3), f"return the KL per dimension, shape (B, n_z) = (1, 3); got {tuple(got.shape)}")
+    want = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma), torch.distributions.Normal(0, 1))
+    expect(torch.allclose(got, want, atol=1e-6), f"KL(N(mu, sigma^2) || N(0, 1)) should be {want.tolist()}, got "
+                                                 f"{got.tolist()}. Note sigma is a standard deviation, not a variance.")
+    expect(abs(got[0, 0].item()) < 1e-7, "the standard normal against itself has KL 0")
+
+
+# The open question's answer is stored as a hash, so this file does not give it away.
+WHY_WEIGHT_DECAY = "9ee760e72c9660a7d6d318b2842aee85b2ed4d8c798155232cd089ddf6a7b97e"
+
+
+def grade_why_weight_decay(answer):
+    expect(isinstance(answer, str) and answer.strip().lower() in "abcd" and len(answer.strip()) == 1,
+           f"ANSWER should be one letter, a, b, c or d; got {answer!r}")
+    digest = hashlib.sha256(("qlae:" + answer.strip().lower()).encode()).hexdigest()
+    expect(digest == WHY_WEIGHT_DECAY, "not this one. Re-read step 3's opening and the paper's Section 3: what can "
+                                       "a network with large weights do with a grid of codes that a small one cannot?")
+
+
+GRADERS = {  # exercise module -> (grader, names the student defines)
+    "ex01_nearest_value": (grade_nearest_value, ["nearest_value"]),
+    "ex02_straight_through": (grade_straight_through, ["straight_through"]),
+    "ex03_two_losses": (grade_losses, ["quantization_loss", "commitment_loss"]),
+    "ex04_param_groups": (grade_param_groups, ["param_groups"]),
+    "ex05_plugin_mi": (grade_mutual_info, ["mutual_info"]),
+    "ex06_knn_mi": (grade_knn_mutual_info, ["knn_mutual_info"]),
+    "ex07_infom": (grade_infom, ["infom"]),
+    "ex08_infoe_null": (grade_null_cross_entropy, ["null_cross_entropy"]),
+    "ex09_gaussian_kl": (grade_gaussian_kl, ["gaussian_kl"]),
+    "ex10_why_weight_decay": (grade_why_weight_decay, ["ANSWER"]),
+}
