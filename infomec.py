@@ -34,6 +34,7 @@ random), so results are deterministic; InfoE's logistic regression runs L-BFGS t
 import argparse
 import math
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -175,14 +176,16 @@ def rescaled_ratio(nmi, axis):
     return float((ratio.mean() - 1 / n) / (1 - 1 / n))
 
 
-@torch.enable_grad()  # callers may be inside torch.no_grad() (e.g. a model evaluation)
 def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
     """In-sample cross-entropy per source of unregularised, class-balanced multinomial logistic regressions.
 
     features: ("onehot", codes (N, n_z) int) or ("dense", X (N, d) float). All sources are fitted at once, by one
     L-BFGS run on the sum of their independent losses (classes padded to the largest K and masked out).
-    The weighted loss of source i is  sum_n w_n [logsumexp_c logit_nc - logit_n,y_n],  w_n = 1 / (K * count(y_n)),
-    and its second (linear) term is precomputed as A . W so each step needs only one logsumexp.
+    The weighted loss of source i is  sum_n w_n [logsumexp_c logit_nc - logit_n,y_n],  w_n = 1 / (K * count(y_n)).
+    With the design matrix X (one-hot: a sparse N x (values of all latents) matrix with n_z ones per row) and
+    Y the label indicators times w, the loss is  sum_n w_n logsumexp(X_n W + b) - <X^T Y, W> - <1^T Y, b>  and
+    its gradient is  X^T P - X^T Y  (P: the predicted probabilities times w), written out here instead of
+    autograd: two (sparse) matrix products per evaluation.
     Returns (cross-entropies (n_s,), converged).
     """
     n, n_s = s.shape
@@ -195,31 +198,31 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
     padded = torch.tensor(np.arange(kmax)[None] >= ks[:, None])  # (n_s, kmax): classes a source does not have
     pad = torch.zeros(n_s, kmax, dtype=torch.float64).masked_fill(padded, -math.inf)
     kind, x = features
-    if kind == "onehot":  # one-hot per latent, as sparse rows of an embedding table: logits = sum_j T[code_j]
-        x = torch.tensor(x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]]))  # (N, n_z) table rows
-        rows, flat_x = int(x.max()) + 1, x.flatten()
-        linear = torch.zeros(rows, n_s * kmax, dtype=torch.float64)  # A[r, c]: sum of w, row r active, label c
-        for i in range(n_s):
-            linear.index_put_((flat_x, cols[:, i].repeat_interleave(x.shape[1])),
-                              w[:, i].repeat_interleave(x.shape[1]), accumulate=True)
+    if kind == "onehot":  # column of (latent j, value v) = offset_j + v
+        col = torch.tensor((x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]])).reshape(-1))  # (N * n_z,)
+        rows = int(col.max()) + 1
+        with warnings.catch_warnings():  # torch calls its sparse CSR support "beta"; we use only CSR @ dense
+            warnings.simplefilter("ignore", UserWarning)
+            coo = torch.sparse_coo_tensor(torch.stack([torch.arange(n).repeat_interleave(x.shape[1]), col]),
+                                          torch.ones(len(col), dtype=torch.float64), (n, rows)).coalesce()
+            design, design_t = coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr()  # (N, rows), (rows, N)
     else:
-        x = torch.tensor(x, dtype=torch.float64)  # (N, d)
-        rows, linear = x.shape[1], torch.zeros(x.shape[1], n_s * kmax, dtype=torch.float64)
-        for i in range(n_s):
-            linear.index_add_(1, cols[:, i], x.t() * w[:, i])
-    linear_bias = torch.zeros(n_s * kmax, dtype=torch.float64).index_add_(0, cols.flatten(), w.flatten())
-    table = torch.zeros(rows, n_s * kmax, dtype=torch.float64, requires_grad=True)  # all sources side by side
-    bias = torch.zeros(n_s * kmax, dtype=torch.float64, requires_grad=True)
+        design = torch.tensor(x, dtype=torch.float64)  # (N, d)
+        rows, design_t = design.shape[1], design.t().contiguous()
+    y = torch.zeros(n, n_s * kmax, dtype=torch.float64).scatter_(1, cols, w)  # (N, n_s * kmax)
+    linear, linear_bias = design_t @ y, y.sum(0)  # (rows, n_s * kmax), (n_s * kmax,)
+    table = torch.zeros(rows, n_s * kmax, dtype=torch.float64)  # all sources side by side
+    bias = torch.zeros(n_s * kmax, dtype=torch.float64)
 
     def logits():
-        out = F.embedding_bag(x, table, mode="sum") if kind == "onehot" else x @ table  # (N, n_s * kmax)
-        return (out + bias).view(n, n_s, kmax) + pad  # (N, n_s, kmax)
+        return (design @ table + bias).view(n, n_s, kmax) + pad  # (N, n_s, kmax)
 
     def closure():
-        optimizer.zero_grad()
-        loss = (w * torch.logsumexp(logits(), 2)).sum() - (linear * table).sum() - (linear_bias * bias).sum()
-        loss.backward()
-        return loss
+        z = logits()
+        lse = torch.logsumexp(z, 2)  # (N, n_s)
+        p = (torch.exp(z - lse[..., None]) * w[..., None]).view(n, -1)  # (N, n_s * kmax), 0 on padded classes
+        table.grad, bias.grad = design_t @ p - linear, p.sum(0) - linear_bias
+        return (w * lse).sum() - (linear * table).sum() - (linear_bias * bias).sum()
 
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
@@ -235,8 +238,7 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
         if converged or previous - loss < 1e-9:
             break
         previous = loss
-    with torch.no_grad():
-        nll = -torch.log_softmax(logits(), 2).view(n, -1).gather(1, cols).double()  # (N, n_s)
+    nll = -torch.log_softmax(logits(), 2).view(n, -1).gather(1, cols)  # (N, n_s)
     return nll.mean(0).numpy(), converged  # unweighted in-sample cross-entropy, as the reference scores it
 
 
