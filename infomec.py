@@ -219,8 +219,11 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
 
     def closure():
         z = logits()
-        lse = torch.logsumexp(z, 2)  # (N, n_s)
-        p = (torch.exp(z - lse[..., None]) * w[..., None]).view(n, -1)  # (N, n_s * kmax), 0 on padded classes
+        top = z.max(2, keepdim=True).values  # (N, n_s, 1): a stable softmax with one exp
+        e = torch.exp(z - top)  # (N, n_s, kmax), 0 on padded classes
+        total = e.sum(2)  # (N, n_s)
+        lse = top.squeeze(2) + torch.log(total)  # (N, n_s) logsumexp
+        p = (e * (w / total)[..., None]).view(n, -1)  # (N, n_s * kmax) predicted probabilities times w
         table.grad, bias.grad = design_t @ p - linear, p.sum(0) - linear_bias
         return (w * lse).sum() - (linear * table).sum() - (linear_bias * bias).sum()
 
