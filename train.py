@@ -184,6 +184,15 @@ def param_groups(model, weight_decay, prefixes=("",)):
             {"params": plain, "weight_decay": 0.0, "name": "not_decayed"}]
 
 
+def clip_decayed_gradients(optimizer, limit=1.0):
+    """Element-wise clipping to [-limit, limit], on the decayed group only (not a global-norm clip)."""
+    for group in optimizer.param_groups:
+        if group["name"] == "decayed":
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad.clamp_(-limit, limit)
+
+
 def make_optimizers(args, model):
     """One AdamW for an autoencoder. Two for a GAN: the critic's (trunk, value head; its latent head is the Q-head)
     and the generator's (decoder and codebooks: the codebooks are updated with the generator)."""
@@ -221,15 +230,6 @@ def train_step(args, model, optimizers, x, step, generator, dataset_size, autoca
         update(optimizers["generator"], g_loss)
         logs.update(g_logs)
     return loss, logs
-
-
-def clip_decayed_gradients(optimizer, limit=1.0):
-    """Element-wise clipping to [-limit, limit], on the decayed group only (not a global-norm clip)."""
-    for group in optimizer.param_groups:
-        if group["name"] == "decayed":
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.grad.clamp_(-limit, limit)
 
 
 # ----------------------------------------------------------------------------------------------------------
