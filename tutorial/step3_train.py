@@ -47,7 +47,7 @@ for name, r in results.items():
     print(f"{name:10s} {r['psnr']:6.2f} {r['infom']:6.3f} {r['infoe']:6.3f} {r['infoc']:6.3f} "
           f"{decayed_norm(loaded[name][1]):18.1f}")
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.4), gridspec_kw={"wspace": 0.35})
 for ax, name in zip(axes[:2], ("qlae", "qlae-nowd")):
     books = loaded[name][1].quantizer.codebooks().detach().sort(1).values  # (n_z, n_v)
     for j, row in enumerate(books):
@@ -61,12 +61,17 @@ axes[2].set_xlabel("step"), axes[2].set_ylabel("reconstruction BCE per pixel"), 
 savefig(fig, "step3_codebooks_and_curves.png")
 
 # %% [markdown]
-# Reading it. The QLAE reconstructs a little worse than the AE (its decoder sees only grid points), but its
-# latents are more modular: higher InfoM. Weight decay keeps the decayed weights smaller than in the run without
-# it. The codebooks spread far beyond their initial [-0.5, 0.5] (their values are not decayed; the latent
-# scale is free), with distinct, well-separated values per latent. How the two QLAEs differ in InfoM after only
-# 3 000 steps is within seed-to-seed noise on this benchmark (the README's 3-seed tables); step 5 compares
-# the models' heatmaps and traversals.
+# Reading it. The QLAE reconstructs worse than the AE at this length (its decoder sees only grid points; on
+# this machine 24.3 vs 29.1 dB at 3 000 steps), but its latents are more modular: higher InfoM (0.53 vs 0.33).
+# Weight decay keeps the decayed weights smaller (norm 39.5 vs 47.4 without it). The codebooks spread far
+# beyond their initial [-0.5, 0.5] (their values are not decayed; the latent scale is free), with distinct,
+# well-separated values per latent. Without weight decay InfoM is no lower here (0.57 vs 0.53): see below.
+#
+# Why weight decay makes little difference to InfoM here: AdamW multiplies each decayed weight by (1 - lr * wd)
+# every step, so without a gradient a weight shrinks as exp(-lr * wd * t). With lr = 1e-3 and wd = 0.1 the time
+# constant is 1 / (lr * wd) = 10 000 steps: this 3 000-step run is shorter than one time constant (decay alone
+# would shrink a weight by only 1 - exp(-0.3) = 26 %), while the paper's 200 000 steps are twenty of them. The
+# regulariser has barely started to act. Exercise 10 asks what you would change to see its effect on a CPU.
 
 # %%
 for name, r in results.items():
@@ -76,4 +81,4 @@ if not FAST:  # claims about trained models; in the fast mode the models are unt
     check(results["qlae"]["infom"] > results["ae"]["infom"] + 0.1, "QLAE is more modular than the AE")
     check(decayed_norm(loaded["qlae"][1]) < decayed_norm(loaded["qlae-nowd"][1]),
           "weight decay leaves the decayed weights smaller")
-    check(results["qlae"]["psnr"] > 24, "QLAE still reconstructs the images (PSNR > 24 dB)")
+    check(results["qlae"]["psnr"] > 20, "QLAE still reconstructs the images (PSNR > 20 dB; untrained: about 10)")
