@@ -12,11 +12,14 @@ t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbi
 folders, tables), not part of the method, and train.py stays one readable training script.
 """
 import argparse
+import functools
 import json
 import math
 import os
 import subprocess
 import sys
+
+import train
 
 # (folder name, row label, train.py flags). The table rows, in the paper's order.
 MAIN = [
@@ -112,23 +115,33 @@ def load_runs(root):
     return found
 
 
-def setting(config):
-    """The row a run belongs to, read from its resolved flags (so folders from anywhere group correctly)."""
-    flags = ["--model", config["model"]]
-    if config.get("global_codebook"):
-        flags.append("--global-codebook")
-    if config["model"] in ("qlae", "vqvae", "qlinfogan") and config["weight_decay"] == 0:
-        flags += ["--weight-decay", "0"]
-    return tuple(flags)
+# A run belongs to the row whose flags resolve (through train.py's own defaults) to the same values of these
+# fields; runs that match no row are reported, not dropped or mixed in silently.
+ROW_FIELDS = ("model", "weight_decay", "global_codebook", "frozen_values", "beta", "beta_tc", "activity_weight")
+SCALE_FIELDS = ("dataset", "resolution", "net", "steps", "batch_size", "lr")
+
+
+@functools.lru_cache(maxsize=None)
+def row_key(flags, dataset):
+    args = train.parse_args([*flags, "--dataset", dataset, "--out-dir", "-"])
+    return tuple(getattr(args, f) for f in ROW_FIELDS)
+
+
+def in_row(config, flags):
+    """Does this run belong to the row with these flags? Fields an older config.json lacks are not compared."""
+    resolved = row_key(tuple(flags), config.get("dataset", "shapes3d"))
+    return all(config[f] == v for f, v in zip(ROW_FIELDS, resolved) if f in config)
 
 
 def table(rows, runs, title):
-    groups = {}
-    for config, result in runs:
-        groups.setdefault(setting(config), []).append(result)
     lines = [f"**{title}**", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |", "|---|---|---|---|---|---|"]
+    notes = []
     for _, label, flags in rows:
-        results = groups.get(tuple(flags), [])
+        members = [(c, r) for c, r in runs if in_row(c, flags)]
+        scales = {tuple(c.get(f) for f in SCALE_FIELDS) for c, _ in members}
+        if len(scales) > 1:
+            notes.append(f"note: the {label} row mixes runs of different settings {SCALE_FIELDS}: {sorted(scales, key=str)}")
+        results = [r for _, r in members]
         if not results:
             lines.append(f"| {label} | 0 | | | | |")
             continue
@@ -142,12 +155,16 @@ def table(rows, runs, title):
             digits = 1 if metric == "psnr" else 2
             cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
         lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def tables(runs):
-    return "\n\n".join(table(rows, runs, title) for rows, title in
+    text = "\n\n".join(table(rows, runs, title) for rows, title in
                        ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
+    outside = [c.get("out_dir", "?") for c, _ in runs if not any(in_row(c, f) for _, _, f in MAIN + ABLATION + GAN)]
+    if outside:
+        text += f"\n\nruns in no row (their flags match no configuration above): {', '.join(sorted(outside))}"
+    return text
 
 
 def main(argv=None):

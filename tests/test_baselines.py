@@ -161,12 +161,17 @@ def test_table_groups_run_folders_by_their_flags(tmp_path):
     assert f"| QLAE | 3 | 0.90 ± {4.303 * 0.1 / math.sqrt(3):.2f} |" in text
     assert "| QLAE w/o weight decay | 1 | 0.50 |" in text
     assert "| QLAE w/ global codebook | 0 |" in text
-    gan = tmp_path / "gan"
-    gan.mkdir()
-    (gan / "config.json").write_text(json.dumps({"model": "qlinfogan", "weight_decay": 0.0}))
-    (gan / "eval.json").write_text(json.dumps({"infom": 0.7, "infoe": 0.5, "infoc": 0.3, "psnr": 20.0}))
+    for name, config in (("gan", {"model": "qlinfogan", "weight_decay": 0.0}),
+                         ("odd", {"model": "qlae", "weight_decay": 1.0, "out_dir": "odd"}),  # no such row
+                         ("long", {"model": "ae", "weight_decay": 0.0, "steps": 9000})):  # a different length
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(config))
+        (folder / "eval.json").write_text(json.dumps({"infom": 0.7, "infoe": 0.5, "infoc": 0.3, "psnr": 20.0}))
     text = sweep.tables(sweep.load_runs(str(tmp_path)))
     assert "| QLInfoWGAN-GP w/o weight decay | 1 | 0.70 |" in text and "| QLInfoWGAN-GP | 0 |" in text
+    assert "| QLAE | 3 |" in text and "runs in no row" in text and "odd" in text  # weight decay 1.0: reported
+    assert "note: the AE row mixes runs of different settings" in text
 
 
 def test_sweep_prints_one_command_per_run(capsys):
