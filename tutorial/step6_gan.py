@@ -1,7 +1,8 @@
 # %% [markdown]
 # # Step 6: QLInfoWGAN-GP, latent quantization in a GAN
 #
-# Runtime: about 6 minutes on a 2-core CPU (3 000 critic steps), about 1 minute on a GPU; fast mode: seconds.
+# Runtime: 8 min on a 2-core CPU (3 000 critic steps; one thread, the other core busy), GPU: not measured;
+# fast mode: about 15 s.
 # Reads alongside the paper's Section 5.2 and the GAN part of `models.py`.
 #
 # Latent quantization is not tied to autoencoders. The paper adds it to InfoWGAN-GP, a GAN that must be able to
@@ -81,11 +82,12 @@ for ax, name in zip(axes[1:], ("samples.png", "traversals.png")):
 savefig(fig, "step6_gan.png")
 
 # %% [markdown]
-# Reading it. At this length (a few thousand critic steps on a CPU) the GAN is young: its samples get the wall
-# and floor colours and a blob for the object, not yet crisp shapes; the traversals show latents that change a
-# wall or floor hue on their own, and others that change the object's colour. The paper trains 200 000 critic
-# steps on 64 px images; the README's GAN table reports what this project measured at CPU scale, and step 7
-# gives the paper-scale commands.
+# Reading it. This is a young GAN. After 3 000 critic steps (600 generator steps; the normal mode on a 2-core
+# CPU) the value gap has peaked and is falling, the latent loss is down to about 0.005, and the samples are
+# still dark, noisy colour fields with a rough wall/floor split. Twice as long (the README's 6 000-step runs)
+# gives recognisable wall and floor colours and a blob for the object, and traversals in which single latents
+# change a wall or floor hue on their own. The paper trains 200 000 critic steps on 64 px images; step 7 gives
+# the commands.
 
 # %%
 check(all(result[k] == result[k] for k in ("psnr", "infom", "infoe", "infoc")), "every metric is a number")

@@ -1,7 +1,8 @@
 # %% [markdown]
 # # Step 7: paper scale on one GPU, and the real datasets
 #
-# Runtime: seconds (it trains nothing unless a GPU is present and you set RUN_GPU_CHECK=1: then about 5 minutes).
+# Runtime: 2 s (it trains nothing unless a GPU is present and RUN_GPU_CHECK=1 is set: then the GPU check,
+# designed to take under 5 minutes; not yet run on a GPU).
 # Reads alongside the paper's Section 6 and Appendix (training details).
 #
 # Everything so far ran at "CPU scale": 32 px images, the narrow "cpu" nets, batch 64, a few thousand steps.
