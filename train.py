@@ -90,9 +90,6 @@ class Args:
     log_every: int = flag(250, "steps between progress lines (and metrics.jsonl entries)")
     ckpt_every: int = flag(1000, "steps between checkpoints (one is always written at the end)")
     eval_size: int = flag(10_000, "images in the fixed evaluation set (fewer if the dataset is smaller)")
-    benchmark: bool = flag(False, "instead of training: print images/s and the data share of a step, AE vs QLAE "
-                                  "and each speed option, at --resolution/--batch-size on --device")
-    benchmark_nets: str = flag("cpu,small,paper", "comma-separated nets that --benchmark times")
     channels_last: bool = flag(False, "speed: channels-last memory layout (see the fenced speed section)")
     compile: bool = flag(False, "speed: torch.compile the encoder and decoder (autoencoders only)")
     bf16: bool = flag(False, "speed: bfloat16 autocast of the forward pass (for GPUs)")
@@ -158,9 +155,6 @@ def parse_args(argv=None):
         problems.append("--device mps was asked for but MPS is not available")
     if args.compile and args.model in models.GANS:
         problems.append("--compile does not support the GANs (their gradient penalty needs a double backward)")
-    unknown_nets = set(args.benchmark_nets.split(",")) - set(models.NETS)
-    if unknown_nets:
-        problems.append(f"--benchmark-nets must name nets from {sorted(models.NETS)}, got {sorted(unknown_nets)}")
     if problems:
         parser.error("; ".join(problems))
     if args.device == "auto":
@@ -348,7 +342,7 @@ def draw_figures(model, dataset, factors, codes, out_dir):
 
 # ----------------------------------------------------------------------------------------------------------
 # Speed: every option in this one fenced place, all off by default. None changes the method; each is measured on
-# and off by --benchmark (README, "Training speed", has the figures and which ones help where).
+# and off by tests/bench_train.py (README, "Training speed", has the figures and which ones help where).
 #   --channels-last  NHWC memory layout for the convolutions (mostly a GPU win with tensor cores);
 #   --compile        torch.compile of the encoder and decoder (not for the GANs: the gradient penalty needs a
 #                    double backward, which compiled graphs do not support);
@@ -360,71 +354,10 @@ def speed_setup(args, model):
     if args.compile:
         model.encoder.compile(), model.decoder.compile()  # in place: the state_dict keys stay the same
     layout = torch.channels_last if args.channels_last else torch.contiguous_format
-    prepare = (lambda x: x.contiguous(memory_format=layout)) if x_is_image(model) else (lambda x: x)
+    image = isinstance(model.encoder, models.ConvEncoder)
+    prepare = (lambda x: x.contiguous(memory_format=layout)) if image else (lambda x: x)
     device_type = next(model.parameters()).device.type
     return prepare, lambda: torch.autocast(device_type, dtype=torch.bfloat16, enabled=args.bf16)
-
-
-def x_is_image(model):
-    return isinstance(model.encoder, models.ConvEncoder)
-
-
-def benchmark(args, steps=10, repeats=3, compile=True):
-    """Training throughput, the share of a step spent making data, QLAE vs AE, and each speed option on vs off.
-    All settings of one net are timed alternately in the same process (best of `repeats` rounds of `steps`), so
-    their ratios are not skewed by drift in the machine's speed. Prints one table; returns its rows."""
-    device = torch.device(args.device)
-    dataset = data.get_dataset(args.dataset, args.resolution)
-    generator = torch.Generator(device).manual_seed(0)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    options = [("ae", {}), ("qlae", {}), ("qlae", {"channels_last": True})] + [("qlae", {"compile": True})] * compile
-    if device.type == "cuda":
-        options += [("qlae", {"bf16": True}), ("qlae", {"channels_last": True, "bf16": True})]
-        options += [("qlae", {"channels_last": True, "bf16": True, "compile": True})] * compile
-    print(f"device {device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu'}), torch "
-          f"{torch.__version__}, threads {torch.get_num_threads()}, {args.dataset} {dataset.image_shape}, "
-          f"batch {args.batch_size}")
-    print(f"{'net':6s} {'model':5s} {'options':28s} {'step ms':>8s} {'img/s':>8s} {'data %':>7s} {'vs qlae':>8s}")
-    rows = []
-    for net in args.benchmark_nets.split(","):
-        runs = []
-        for name, opts in options:
-            torch.manual_seed(0)
-            model = models.build_model(name, dataset.image_shape, 2 * len(dataset.factor_sizes), net).to(device)
-            run_args = dataclasses.replace(args, model=name, **opts)
-            prepare, autocast = speed_setup(run_args, model)
-            runs.append((name, opts, model, make_optimizers(run_args, model), prepare, autocast))
-
-        def step(name, model, optimizers, prepare, autocast):
-            t0 = time.perf_counter()
-            x, _ = dataset.sample(args.batch_size, generator)
-            x = prepare(x)
-            sync()
-            t1 = time.perf_counter()
-            train_step(dataclasses.replace(args, model=name), model, optimizers, x, 1, generator, len(dataset),
-                       autocast)
-            sync()
-            return t1 - t0, time.perf_counter() - t0
-
-        best = [(math.inf, 0.0)] * len(runs)
-        for run in runs:
-            for _ in range(3):
-                step(run[0], *run[2:])  # warm-up (and compilation)
-        for _ in range(repeats):
-            for i, run in enumerate(runs):
-                times = [step(run[0], *run[2:]) for _ in range(steps)]
-                total, data_time = sum(t for _, t in times), sum(d for d, _ in times)
-                best[i] = min(best[i], (total, data_time))
-        plain_qlae = best[1][0]
-        for (name, opts, *_), (total, data_time) in zip(runs, best):
-            label = "+".join(opts) or "-"
-            row = {"net": net, "model": name, "options": label, "step_ms": 1000 * total / steps,
-                   "img_per_s": steps * args.batch_size / total, "data_share": data_time / total,
-                   "vs_qlae": total / plain_qlae}
-            rows.append(row)
-            print(f"{net:6s} {name:5s} {label:28s} {row['step_ms']:8.1f} {row['img_per_s']:8.0f} "
-                  f"{100 * row['data_share']:7.1f} {row['vs_qlae']:8.3f}")
-    return rows
 
 
 def build(args, dataset):
@@ -445,8 +378,6 @@ def load_run(out_dir, device="cpu"):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.benchmark:
-        return benchmark(args)
     print("config:", json.dumps(dataclasses.asdict(args)))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
@@ -468,7 +399,7 @@ def main(argv=None):
     if args.resume and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "out_dir", "data_dir", "channels_last",
-                  "compile", "bf16", "benchmark_nets"}
+                  "compile", "bf16", "benchmark", "benchmark_nets"}  # (the last two: older checkpoints)
         diff = {k: (v, getattr(args, k)) for k, v in ckpt["args"].items() if k not in ignore and getattr(args, k) != v}
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")

@@ -14,9 +14,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 import train  # noqa: E402
+from bench_train import benchmark  # noqa: E402
 
 
 def main(argv=None):
@@ -32,8 +34,8 @@ def main(argv=None):
         size = ["--net", "paper", "--resolution", "64", "--batch-size", "128"]
         run_steps, nets, eval_size = a.run_steps or 3000, "paper", 10_000
     t0 = time.time()
-    bench_args = train.parse_args([*size, "--device", device, "--benchmark-nets", nets, "--out-dir", "-"])
-    rows = train.benchmark(bench_args, *((2, 1, False) if a.tiny else (10, 3, True)))  # tiny: no compile (slow)
+    bench_args = train.parse_args([*size, "--device", device, "--out-dir", "-"])
+    rows = benchmark(bench_args, [nets], *((2, 1, False) if a.tiny else (10, 3, True)))  # tiny: no compile (slow)
     fastest = min((r for r in rows if r["model"] == "qlae"), key=lambda r: r["step_ms"])
     flags = {"channels_last": "--channels-last", "compile": "--compile", "bf16": "--bf16"}
     speed = [flags[o] for o in fastest["options"].split("+") if o in flags]

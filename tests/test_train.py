@@ -174,7 +174,7 @@ def test_command_line_qlae_learns_the_vector_benchmark(tmp_path):
 
 def test_speed_options_do_not_change_the_method(tmp_path):
     """channels-last only changes the memory layout: the same seed gives the same losses (to float round-off);
-    bf16 autocast runs and stays finite. (torch.compile is timed by --benchmark, not tested here: it compiles
+    bf16 autocast runs and stays finite. (torch.compile is timed by tests/bench_train.py, not tested here: it compiles
     for tens of seconds on a CPU.)"""
     losses = {}
     for name, flags in (("plain", []), ("nhwc", ["--channels-last"]), ("bf16", ["--bf16"])):
