@@ -310,7 +310,7 @@ def draw_figures(model, dataset, factors, codes, out_dir):
     axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("recon")
     fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)
 
-    if hasattr(model, "sample_codes"):  # a GAN: 64 samples from the code prior (U[0,1] or the codebook grid)
+    if isinstance(model, models.InfoGAN):  # a GAN: 64 samples from the code prior (U[0,1] or the codebook grid)
         samples = torch.sigmoid(model.decoder(model.sample_codes(64)))  # (64, C, H, W)
         fig, axes = plt.subplots(8, 8, figsize=(8, 8))
         for ax, img in zip(axes.flat, samples):
