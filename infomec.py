@@ -186,36 +186,45 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
     Y the label indicators times w, the loss is  sum_n w_n logsumexp(X_n W + b) - <X^T Y, W> - <1^T Y, b>  and
     its gradient is  X^T P - X^T Y  (P: the predicted probabilities times w), written out here instead of
     autograd: two (sparse) matrix products per evaluation.
+    One-hot codes get two helps that change the path, not the optimum: the fit starts from naive Bayes (each
+    latent's log p(value | class), the exact answer if latents were independent given the source), and each
+    column's weights are optimised in units of 1/sqrt(how often the value occurs), so rare values are not
+    starved of gradient (a diagonal preconditioner).
     Returns (cross-entropies (n_s,), converged).
     """
     n, n_s = s.shape
     ks = s.max(0) + 1  # (n_s,) classes per source
     kmax = int(ks.max())
     cols = torch.tensor(s + np.arange(n_s) * kmax)  # (N, n_s): each label's column among n_s * kmax
-    counts = torch.tensor(np.stack([np.bincount(s[:, i], minlength=kmax) for i in range(n_s)]))  # (n_s, kmax)
-    weight = 1 / (torch.tensor(ks)[:, None] * counts.clamp_min(1)).double()  # (n_s, kmax), sums to 1 per source
-    w = weight.flatten()[cols]  # (N, n_s)
+    counts = np.stack([np.bincount(s[:, i], minlength=kmax) for i in range(n_s)])  # (n_s, kmax)
+    w = torch.tensor((1 / (ks[:, None] * np.maximum(counts, 1))).reshape(-1))[cols]  # (N, n_s), sums to 1 per source
     padded = torch.tensor(np.arange(kmax)[None] >= ks[:, None])  # (n_s, kmax): classes a source does not have
     pad = torch.zeros(n_s, kmax, dtype=torch.float64).masked_fill(padded, -math.inf)
     kind, x = features
-    if kind == "onehot":  # column of (latent j, value v) = offset_j + v
-        col = torch.tensor((x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]])).reshape(-1))  # (N * n_z,)
-        rows = int(col.max()) + 1
+    if kind == "onehot":  # column of (latent j, value v) = offset_j + v: n_z ones per row, in ascending columns
+        col = (x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]])).reshape(-1)  # (N * n_z,)
+        rows, nz = int(col.max()) + 1, x.shape[1]
+        often = np.bincount(col, minlength=rows)  # (rows,) how often each (latent, value) occurs
+        ones = torch.ones(n * nz, dtype=torch.float64)
         with warnings.catch_warnings():  # torch calls its sparse CSR support "beta"; we use only CSR @ dense
             warnings.simplefilter("ignore", UserWarning)
-            coo = torch.sparse_coo_tensor(torch.stack([torch.arange(n).repeat_interleave(x.shape[1]), col]),
-                                          torch.ones(len(col), dtype=torch.float64), (n, rows)).coalesce()
-            design, design_t = coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr()  # (N, rows), (rows, N)
+            design = torch.sparse_csr_tensor(torch.arange(0, n * nz + 1, nz), torch.tensor(col), ones, (n, rows))
+            design_t = torch.sparse_csr_tensor(torch.tensor(np.concatenate([[0], np.cumsum(often)])),  # (rows, N)
+                                               torch.tensor(np.argsort(col, kind="stable") // nz), ones, (rows, n))
+        scale = torch.tensor(np.sqrt(n / np.maximum(often, 1)))[:, None]  # (rows, 1)
     else:
-        design = torch.tensor(x, dtype=torch.float64)  # (N, d)
-        rows, design_t = design.shape[1], design.t().contiguous()
+        design = torch.tensor(x, dtype=torch.float64)  # (N, d), standardised: no rescaling needed
+        rows, design_t, scale = design.shape[1], design.t().contiguous(), torch.ones(x.shape[1], 1, dtype=torch.float64)
     y = torch.zeros(n, n_s * kmax, dtype=torch.float64).scatter_(1, cols, w)  # (N, n_s * kmax)
     linear, linear_bias = design_t @ y, y.sum(0)  # (rows, n_s * kmax), (n_s * kmax,)
     table = torch.zeros(rows, n_s * kmax, dtype=torch.float64)  # all sources side by side
-    bias = torch.zeros(n_s * kmax, dtype=torch.float64)
+    if kind == "onehot":  # naive Bayes: K * linear = p(value | class); smoothed, centred over each source's classes
+        nb = torch.log(linear.view(rows, n_s, kmax) * torch.tensor(ks)[:, None] + 1e-3)
+        table = (nb - nb.mean(2, keepdim=True)).masked_fill(padded, 0).view(rows, -1)
+    v, bias = table / scale, torch.zeros(n_s * kmax, dtype=torch.float64)  # optimised: table = v * scale
 
     def logits():
-        return (design @ table + bias).view(n, n_s, kmax) + pad  # (N, n_s, kmax)
+        return (design @ (v * scale) + bias).view(n, n_s, kmax) + pad  # (N, n_s, kmax)
 
     def closure():
         z = logits()
@@ -224,19 +233,19 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
         total = e.sum(2)  # (N, n_s)
         lse = top.squeeze(2) + torch.log(total)  # (N, n_s) logsumexp
         p = (e * (w / total)[..., None]).view(n, -1)  # (N, n_s * kmax) predicted probabilities times w
-        table.grad, bias.grad = design_t @ p - linear, p.sum(0) - linear_bias
-        return (w * lse).sum() - (linear * table).sum() - (linear_bias * bias).sum()
+        v.grad, bias.grad = (design_t @ p - linear) * scale, p.sum(0) - linear_bias
+        return (w * lse).sum() - (linear * v * scale).sum() - (linear_bias * bias).sum()
 
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
     # infinity, and every source's InfoE is already within 1e-4 of its supremum.
-    optimizer = torch.optim.LBFGS([table, bias], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
+    optimizer = torch.optim.LBFGS([v, bias], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
                                   tolerance_change=1e-12, line_search_fn="strong_wolfe")
     converged, previous = False, math.inf
     for _ in range(max_iter // 20):
         optimizer.step(closure)
         loss = closure().item()
-        gradient = max(table.grad.abs().max().item(), bias.grad.abs().max().item())
+        gradient = max(v.grad.abs().max().item(), bias.grad.abs().max().item())
         converged = gradient <= tolerance or loss < 1e-4
         if converged or previous - loss < 1e-9:
             break
