@@ -281,6 +281,7 @@ def evaluate(args, model, dataset, out_dir):
         scores = None
     if scores is not None:
         result.update({k: scores[k] for k in ("infom", "infoe", "infoc", "n_active")})
+        result["infoe_converged"] = bool(scores["converged"])  # False: InfoE is a lower bound (see infomec.py)
         result["nmi"] = scores["nmi"].round(4).tolist()
         infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
                          title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "

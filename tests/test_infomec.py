@@ -174,6 +174,20 @@ def test_logistic_regression_gradient_is_near_zero_at_its_solution():
     assert c1 and h1 == pytest.approx(h2, abs=1e-5)
 
 
+def test_one_hot_fit_reaches_the_same_optimum_as_the_plain_dense_fit():
+    """The one-hot path starts from naive Bayes and rescales columns; the dense path on the same one-hot matrix
+    does neither. Both must land on the same (finite, non-separable) optimum."""
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, 4, (3000, 2))
+    codes = np.stack([(s[:, 0] + rng.integers(0, 3, 3000)) % 5, rng.integers(0, 3, 3000),
+                      np.where(rng.random(3000) < 0.9, 0, rng.integers(0, 4, 3000))], 1)  # one rare-valued latent
+    onehot = np.concatenate([np.eye(k)[codes[:, j]] for j, k in enumerate(codes.max(0) + 1)], 1)
+    h1, c1 = infomec.logistic_cross_entropy(("onehot", codes), s)
+    h2, c2 = infomec.logistic_cross_entropy(("dense", onehot), s)
+    assert c1 and c2
+    assert h1 == pytest.approx(h2, abs=1e-5)
+
+
 def test_infoe_null_model_is_log_k():
     s = np.random.default_rng(0).integers(0, 7, (5000, 1))
     h, _ = infomec.logistic_cross_entropy(("dense", np.zeros((5000, 1))), s)
