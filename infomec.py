@@ -30,9 +30,9 @@ Degenerate cases (the reference returns NaN or crashes; we define them):
 Deviations from the reference implementation: the k-NN jitter that breaks ties is seeded (the reference's is
 random), so results are deterministic; InfoE's logistic regression runs L-BFGS up to 1000 iterations, to
 convergence (gradient <= 1e-5, or a loss below 1e-4 on separable data), instead of stopping at 100 iterations,
-and reports whether it converged. On trained models' latents it often does NOT converge: some classes are
-almost separable, the unregularised optimum lies at infinity, and the in-sample fit keeps creeping up (a QLAE
-of the CPU sweep: InfoE 0.855 after 100 iterations, 0.875 after 1000, still rising by ~5e-5 per 20 iterations). InfoE is
+and reports whether it converged. On trained models' latents it often does NOT converge: some classes are almost
+separable, the unregularised optimum lies at infinity, and the in-sample fit keeps creeping up (a QLAE of the CPU
+sweep: InfoE 0.855 after 100 iterations, 0.875 after 1000, still rising by ~5e-5 per 20 iterations). InfoE is
 then a lower bound on its supremum, tighter than the reference's, and `converged` says so.
 """
 import argparse
