@@ -228,15 +228,15 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
     v, bias = table / scale, torch.zeros(n_s * kmax, dtype=torch.float64)  # optimised: table = v * scale
 
     def logits():
-        return (design @ (v * scale) + bias).view(n, n_s, kmax) + pad  # (N, n_s, kmax)
+        return (design @ (v * scale)).add_(bias).view(n, n_s, kmax).add_(pad)  # (N, n_s, kmax)
 
-    def closure():
+    def closure():  # in place where it can be: each (N, n_s, kmax) tensor is the size of the whole data
         z = logits()
         top = z.max(2, keepdim=True).values  # (N, n_s, 1): a stable softmax with one exp
-        e = torch.exp(z - top)  # (N, n_s, kmax), 0 on padded classes
+        e = z.sub_(top).exp_()  # (N, n_s, kmax), 0 on padded classes
         total = e.sum(2)  # (N, n_s)
         lse = top.squeeze(2) + torch.log(total)  # (N, n_s) logsumexp
-        p = (e * (w / total)[..., None]).view(n, -1)  # (N, n_s * kmax) predicted probabilities times w
+        p = e.mul_((w / total)[..., None]).view(n, -1)  # (N, n_s * kmax) predicted probabilities times w
         v.grad, bias.grad = (design_t @ p - linear) * scale, p.sum(0) - linear_bias
         return (w * lse).sum() - (linear * v * scale).sum() - (linear_bias * bias).sum()
 
