@@ -102,6 +102,10 @@ check(cases["noise"]["infoe"] < 0.05, "noise: nothing can be read out")
 # intercept-only model predicts every class with probability 1/K, so H_null = log K, and
 # InfoE = mean_i (H_null - H_model) / H_null. The rotation case shows why InfoE is separate from InfoM: mixing
 # sources linearly destroys modularity but no information that a linear read-out can use.
+# One catch of an unregularised, in-sample fit: when some classes can be told apart perfectly, the weights
+# would grow forever (the optimum is at infinity) and the loss only creeps towards its limit. infomec.py stops
+# when the loss is tiny or after 1 000 L-BFGS iterations; on trained models it often hits the limit, and the
+# result's `converged` is then False: InfoE is a lower bound (the README measures how far off).
 
 # %% [markdown]
 # ## Why older metrics mislead: two cases
