@@ -249,7 +249,7 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
     for _ in range(max_iter // 20):
         optimizer.step(closure)
         loss = closure().item()
-        gradient = max(v.grad.abs().max().item(), bias.grad.abs().max().item())
+        gradient = max(v.grad.abs().max().item(), bias.grad.abs().max().item())  # of the variables L-BFGS moves
         converged = gradient <= tolerance or loss < 1e-4
         if converged or previous - loss < 1e-9:
             break
