@@ -180,34 +180,38 @@ def rescaled_ratio(nmi, axis):
     return float((ratio.mean() - 1 / n) / (1 - 1 / n))
 
 
-def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
+def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4):
     """In-sample cross-entropy per source of unregularised, class-balanced multinomial logistic regressions.
 
     features: ("onehot", codes (N, n_z) int) or ("dense", X (N, d) float). All sources are fitted at once, by one
-    L-BFGS run on the sum of their independent losses (classes padded to the largest K and masked out).
+    L-BFGS run on the sum of their independent losses (each source's classes are its own block of columns).
     The weighted loss of source i is  sum_n w_n [logsumexp_c logit_nc - logit_n,y_n],  w_n = 1 / (K * count(y_n)).
-    With the design matrix X (one-hot: a sparse N x (values of all latents) matrix with n_z ones per row) and
-    Y the label indicators times w, the loss is  sum_n w_n logsumexp(X_n W + b) - <X^T Y, W> - <1^T Y, b>  and
-    its gradient is  X^T P - X^T Y  (P: the predicted probabilities times w), written out here instead of
-    autograd: two (sparse) matrix products per evaluation.
+    With the design matrix X (one-hot: a sparse N x (values of all latents) matrix with n_z ones per row; its last
+    column is all ones, for the intercepts) and Y the label indicators times w, the loss is
+    sum_n w_n logsumexp(X_n W) - <X^T Y, W>  and its gradient is  X^T P - X^T Y  (P: the predicted probabilities
+    times w), written out here instead of autograd: two (sparse) matrix products per evaluation.
     One-hot codes get two helps that change the path, not the optimum: the fit starts from naive Bayes (each
     latent's log p(value | class), the exact answer if latents were independent given the source), and each
     column's weights are optimised in units of 1/sqrt(how often the value occurs), so rare values are not
     starved of gradient (a diagonal preconditioner).
+    Stops when the largest gradient entry is below `tolerance` (1e-4, scikit-learn's default for the reference's
+    solver; each source's loss is a weighted mean, as there).
     Returns (cross-entropies (n_s,), converged).
     """
     n, n_s = s.shape
     ks = s.max(0) + 1  # (n_s,) classes per source
-    kmax = int(ks.max())
-    cols = torch.tensor(s + np.arange(n_s) * kmax)  # (N, n_s): each label's column among n_s * kmax
-    counts = np.stack([np.bincount(s[:, i], minlength=kmax) for i in range(n_s)])  # (n_s, kmax)
-    w = torch.tensor((1 / (ks[:, None] * np.maximum(counts, 1))).reshape(-1))[cols]  # (N, n_s), sums to 1 per source
-    padded = torch.tensor(np.arange(kmax)[None] >= ks[:, None])  # (n_s, kmax): classes a source does not have
-    pad = torch.zeros(n_s, kmax, dtype=torch.float64).masked_fill(padded, -math.inf)
+    order = np.argsort(ks, kind="stable")  # sources sorted by K: those with equal K side by side, one view each
+    s, ks = s[:, order], ks[order]  # (undone at the end)
+    first = np.concatenate([[0], np.cumsum(ks)])  # source i's classes are columns first[i] .. first[i + 1] - 1
+    cols = torch.tensor(s + first[:-1])  # (N, n_s): each label's column among all sources' classes
+    w = torch.tensor(np.stack([1 / (k * np.bincount(s[:, i])[s[:, i]]) for i, k in enumerate(ks)], 1))  # (N, n_s)
+    starts = np.flatnonzero(np.diff(ks, prepend=0))  # the first source of each run of equal K
+    groups = [(int(i), int(j), int(ks[i])) for i, j in zip(starts, np.append(starts[1:], n_s))]  # (i, j, K)
     kind, x = features
-    if kind == "onehot":  # column of (latent j, value v) = offset_j + v: n_z ones per row, in ascending columns
-        col = (x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]])).reshape(-1)  # (N * n_z,)
-        rows, nz = int(col.max()) + 1, x.shape[1]
+    if kind == "onehot":  # column of (latent j, value v) = start_j + v; the last column is the intercept's
+        col = np.concatenate([x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]]),
+                              np.full((n, 1), (x.max(0) + 1).sum())], 1).reshape(-1)  # (N * (n_z + 1),)
+        rows, nz = int(col.max()) + 1, x.shape[1] + 1
         often = np.bincount(col, minlength=rows)  # (rows,) how often each (latent, value) occurs
         ones = torch.ones(n * nz, dtype=torch.float64)
         with warnings.catch_warnings():  # torch calls its sparse CSR support "beta"; we use only CSR @ dense
@@ -216,46 +220,57 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-5):
             design_t = torch.sparse_csr_tensor(torch.tensor(np.concatenate([[0], np.cumsum(often)])),  # (rows, N)
                                                torch.tensor(np.argsort(col, kind="stable") // nz), ones, (rows, n))
         scale = torch.tensor(np.sqrt(n / np.maximum(often, 1)))[:, None]  # (rows, 1)
-    else:
-        design = torch.tensor(x, dtype=torch.float64)  # (N, d), standardised: no rescaling needed
-        rows, design_t, scale = design.shape[1], design.t().contiguous(), torch.ones(x.shape[1], 1, dtype=torch.float64)
-    y = torch.zeros(n, n_s * kmax, dtype=torch.float64).scatter_(1, cols, w)  # (N, n_s * kmax)
-    linear, linear_bias = design_t @ y, y.sum(0)  # (rows, n_s * kmax), (n_s * kmax,)
-    table = torch.zeros(rows, n_s * kmax, dtype=torch.float64)  # all sources side by side
+    else:  # standardised features (no rescaling needed) and a column of ones for the intercept
+        design = torch.tensor(np.concatenate([x, np.ones((n, 1))], 1), dtype=torch.float64)  # (N, d + 1)
+        rows, design_t = design.shape[1], design.t().contiguous()
+        scale = torch.ones(rows, 1, dtype=torch.float64)
+    y = torch.zeros(n, first[-1], dtype=torch.float64).scatter_(1, cols, w)  # (N, classes)
+    linear = design_t @ y  # (rows, classes)
+    table = torch.zeros(rows, first[-1], dtype=torch.float64)  # weights and intercepts of all sources side by side
     if kind == "onehot":  # naive Bayes: K * linear = p(value | class); smoothed, centred over each source's classes
-        nb = torch.log(linear.view(rows, n_s, kmax) * torch.tensor(ks)[:, None] + 1e-3)
-        table = (nb - nb.mean(2, keepdim=True)).masked_fill(padded, 0).view(rows, -1)
-    v, bias = table / scale, torch.zeros(n_s * kmax, dtype=torch.float64)  # optimised: table = v * scale
+        for i, j, k in groups:
+            nb = torch.log(linear[:-1, first[i]:first[j]].unflatten(1, (j - i, k)) * k + 1e-3)
+            table[:-1, first[i]:first[j]] = (nb - nb.mean(2, keepdim=True)).flatten(1)
+    v = table / scale  # optimised: table = v * scale
 
     def logits():
-        return (design @ (v * scale)).add_(bias).view(n, n_s, kmax).add_(pad)  # (N, n_s, kmax)
+        return design @ (v * scale)  # (N, classes)
 
-    def closure():  # in place where it can be: each (N, n_s, kmax) tensor is the size of the whole data
-        z = logits()
-        top = z.max(2, keepdim=True).values  # (N, n_s, 1): a stable softmax with one exp
-        e = z.sub_(top).exp_()  # (N, n_s, kmax), 0 on padded classes
-        total = e.sum(2)  # (N, n_s)
-        lse = top.squeeze(2) + torch.log(total)  # (N, n_s) logsumexp
-        p = e.mul_((w / total)[..., None]).view(n, -1)  # (N, n_s * kmax) predicted probabilities times w
-        v.grad, bias.grad = (design_t @ p - linear) * scale, p.sum(0) - linear_bias
-        return (w * lse).sum() - (linear * v * scale).sum() - (linear_bias * bias).sum()
+    def softmax_(z, weighted):  # z -> softmax per source (times w if weighted), in place; returns logsumexp (N, n_s)
+        lse = torch.empty(n, n_s, dtype=torch.float64)
+        for i, j, k in groups:  # sources i .. j - 1, all with k classes
+            zg = z[:, first[i]:first[j]].unflatten(1, (j - i, k))  # (N, sources, K), a view
+            top = zg.amax(2, keepdim=True)  # a stable softmax with one exp; the clamp keeps exp off its slow
+            e = zg.sub_(top).clamp_(min=-600).exp_()  # underflow path (5x slower) and moves p by < 1e-260
+            total = e.sum(2)  # (N, sources)
+            lse[:, i:j] = top.squeeze(2) + torch.log(total)
+            e.mul_(((w[:, i:j] if weighted else 1) / total)[..., None])
+        return lse
+
+    def closure():  # in place where it can be: each (N, classes) tensor is the size of the whole data
+        p = logits()
+        lse = softmax_(p, weighted=True)  # p: predicted probabilities times w
+        v.grad = (design_t @ p - linear) * scale
+        return (w * lse).sum() - (linear * v * scale).sum()
 
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
     # infinity, and every source's InfoE is already within 1e-4 of its supremum.
-    optimizer = torch.optim.LBFGS([v, bias], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
+    optimizer = torch.optim.LBFGS([v], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
                                   tolerance_change=1e-12, line_search_fn="strong_wolfe")
     converged, previous = False, math.inf
     for _ in range(max_iter // 20):
         optimizer.step(closure)
         loss = closure().item()
-        gradient = max(v.grad.abs().max().item(), bias.grad.abs().max().item())  # of the variables L-BFGS moves
+        gradient = v.grad.abs().max().item()  # of the variables L-BFGS moves
         converged = gradient <= tolerance or loss < 1e-4
         if converged or previous - loss < 1e-9:
             break
         previous = loss
-    nll = -torch.log_softmax(logits(), 2).view(n, -1).gather(1, cols)  # (N, n_s)
-    return nll.mean(0).numpy(), converged  # unweighted in-sample cross-entropy, as the reference scores it
+    z = logits()
+    label_logit = z.gather(1, cols)  # (N, n_s), before softmax_ overwrites z
+    nll = softmax_(z, weighted=False) - label_logit  # (N, n_s): unweighted in-sample, as the reference scores it
+    return nll.mean(0).numpy()[np.argsort(order)], converged  # in the caller's order of sources
 
 
 def infoe_score(s, z, discrete):
