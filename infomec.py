@@ -78,7 +78,7 @@ def mutual_info_discrete(a, b):
     return max(0.0, float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum()))
 
 
-def mutual_info_knn(z, s, k=10):
+def mutual_info_knn(z, s, k=10, by_z=None):
     """Ross (2014) k-nearest-neighbour estimate of I(z; s), z continuous 1-D, s integer labels.
 
     For each point i with label s_i: find d_i, the distance to its k-th nearest neighbour AMONG POINTS WITH THE
@@ -90,38 +90,43 @@ def mutual_info_knn(z, s, k=10):
     k trades bias for variance: small k sees finer structure (less bias) but averages noisier counts.
     Labels seen once are dropped; a label seen N_s <= k times uses k = N_s - 1. Negative estimates (noise) are
     clipped to 0, as the reference does. In 1-D the k nearest neighbours are a contiguous run of the sorted
-    values, so this is O(N log N) with numpy, no tree needed.
+    values, so this is O(N log N) with numpy, no tree needed. by_z: np.argsort(z, kind="stable"), if known.
     """
     n = len(z)
     counts = np.bincount(s)
     keep = counts[s] > 1
-    z, s = z[keep], s[keep]
-    n = len(z)
+    if not keep.all():
+        z, s, n, by_z = z[keep], s[keep], int(keep.sum()), None
     if n == 0:
         return 0.0
-    order = np.lexsort((z, s))  # grouped by label, sorted by z within each label
+    by_z = np.argsort(z, kind="stable") if by_z is None else by_z  # (n,) indices in ascending z
+    to_label = np.argsort(s[by_z], kind="stable")  # then grouped by label (stable: still ascending z within one)
+    order = by_z[to_label]  # (n,) grouped by label, sorted by z within each label
     zl, sl = z[order], s[order]  # (n,)
     counts = np.bincount(sl)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])[sl]  # (n,) first position of each point's label group
     end = start + counts[sl] - 1  # (n,) last position
     kk = np.minimum(k, counts[sl] - 1)  # (n,)
-    idx = np.arange(n)
-    radius = np.full(n, np.inf)
-    for a in range(k + 1):  # the window of kk+1 points [idx - a, idx - a + kk] contains the point and kk others
-        left, right = idx - a, idx - a + kk
-        ok = (a <= kk) & (left >= start) & (right <= end)
-        width = np.maximum(zl - zl[np.clip(left, 0, n - 1)], zl[np.clip(right, 0, n - 1)] - zl)
-        radius = np.where(ok, np.minimum(radius, width), radius)
+    # the window of kk + 1 points [i - a, i - a + kk] holds point i and kk others, for a = 0..kk; the k-th
+    # neighbour's distance is the smallest window half-width over the windows that stay inside i's label group
+    a = np.arange(k + 1)[:, None]  # (k + 1, 1)
+    left = np.arange(n) - a  # (k + 1, n)
+    right = left + kk
+    ok = (a <= kk) & (left >= start) & (right <= end)
+    width = np.maximum(zl - zl[np.clip(left, 0, n - 1)], zl[np.clip(right, 0, n - 1)] - zl)  # (k + 1, n)
+    radius = np.where(ok, width, np.inf).min(0)  # (n,)
     # m: points strictly closer than the k-th neighbour (as the reference counts), found by binary search in the
-    # sorted values; z_i +- radius rounds, so the two boundary points are re-checked with exact differences.
-    zall = np.sort(zl)
-    hi = np.searchsorted(zall, zl + radius, "left")  # (n,) first index with z >= z_i + d (approximately)
-    lo = np.searchsorted(zall, zl - radius, "right")  # (n,) first index with z > z_i - d (approximately)
+    # sorted values, point by point in ascending z (nearly sorted queries: the searches stay in cache); z_i +- d
+    # rounds, so the two boundary points are re-checked with exact differences.
+    zs, d = z[by_z], np.empty(n)
+    d[to_label] = radius  # (n,) the radius of the point at each z rank
+    hi = np.searchsorted(zs, zs + d, "left")  # (n,) first index with z >= z_i + d (approximately)
+    lo = np.searchsorted(zs, zs - d, "right")  # (n,) first index with z > z_i - d (approximately)
     for _ in range(2):
-        hi += (hi < n) & (zall[np.minimum(hi, n - 1)] - zl < radius)
-        hi -= (hi > 0) & (zall[np.maximum(hi - 1, 0)] - zl >= radius)
-        lo -= (lo > 0) & (zl - zall[np.maximum(lo - 1, 0)] < radius)
-        lo += (lo < n) & (zl - zall[np.minimum(lo, n - 1)] >= radius)
+        hi += (hi < n) & (zs[np.minimum(hi, n - 1)] - zs < d)
+        hi -= (hi > 0) & (zs[np.maximum(hi - 1, 0)] - zs >= d)
+        lo -= (lo > 0) & (zs - zs[np.maximum(lo - 1, 0)] < d)
+        lo += (lo < n) & (zs - zs[np.minimum(lo, n - 1)] >= d)
     m = hi - lo  # (n,), itself included
     mi = digamma_int(n) + digamma_int(kk).mean() - digamma_int(counts[sl]).mean() - digamma_int(m).mean()
     return max(0.0, float(mi))
@@ -159,14 +164,15 @@ def nmi_matrix(s, z, discrete, k=10):
     nmi = np.zeros((s.shape[1], z.shape[1]))
     if not discrete:
         z = standardise(z) + 1e-10 * np.random.default_rng(0).standard_normal(z.shape)  # break exact ties
-    for i in range(s.shape[1]):
-        h = entropy(s[:, i])
-        for j in range(z.shape[1]):
+    h = [entropy(s[:, i]) for i in range(s.shape[1])]
+    for j in range(z.shape[1]):
+        by_z = None if discrete else np.argsort(z[:, j], kind="stable")  # shared by all sources
+        for i in range(s.shape[1]):
             if discrete:
                 mi = mutual_info_discrete(s[:, i], z[:, j])
             else:
-                mi = mutual_info_knn(z[:, j], s[:, i], k) if z[:, j].std() > 1e-6 else 0.0
-            nmi[i, j] = mi / h
+                mi = mutual_info_knn(z[:, j], s[:, i], k, by_z) if z[:, j].std() > 1e-6 else 0.0
+            nmi[i, j] = mi / h[i]
     return nmi
 
 
@@ -180,7 +186,7 @@ def rescaled_ratio(nmi, axis):
     return float((ratio.mean() - 1 / n) / (1 - 1 / n))
 
 
-def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4):
+def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_iter=100):
     """In-sample cross-entropy per source of unregularised, class-balanced multinomial logistic regressions.
 
     features: ("onehot", codes (N, n_z) int) or ("dense", X (N, d) float). All sources are fitted at once, by one
@@ -256,10 +262,12 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4):
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
     # infinity, and every source's InfoE is already within 1e-4 of its supremum.
+    d = design.shape[1]
+    newton = kind == "dense" and ks.max() * d <= 1500  # exact Newton is affordable: it finishes the fit (below)
     optimizer = torch.optim.LBFGS([v], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
                                   tolerance_change=1e-12, line_search_fn="strong_wolfe")
     converged, previous = False, math.inf
-    for _ in range(max_iter // 20):
+    for _ in range((min(max_iter, 100) if newton else max_iter) // 20):
         optimizer.step(closure)
         loss = closure().item()
         gradient = v.grad.abs().max().item()  # of the variables L-BFGS moves
@@ -267,10 +275,58 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4):
         if converged or previous - loss < 1e-9:
             break
         previous = loss
+    if newton:
+        # Trained latents often leave some classes (almost) separable: the loss keeps falling as weights grow along
+        # a separating direction, L-BFGS crawls there (1000 iterations do not converge), and a small gradient does
+        # not mean the loss is near its infimum (L-BFGS stopped at gradient 1e-4 with a source's cross-entropy
+        # 0.0026 nats above it, on a VAE of the CPU sweep). Newton's method walks a separating direction at a
+        # constant pace, so the loss falls geometrically: exact Newton steps, one Hessian per source,
+        # H = sum_n w_n (diag(p_n) - p_n p_n^T) (x) x_n x_n^T  ((K d) x (K d): small for dense features; bigger
+        # ones stay with L-BFGS), with backtracking. A source is done when its Newton decrement -g.step (twice the
+        # loss decrease that the step predicts) is below 1e-6 nats, its loss then within about that of its
+        # infimum, or when its loss is below 1e-4 / n_s (as above: (nearly) separable). A tiny damping makes H
+        # invertible along softmax's null direction (the same change to every class) and along all-zero features;
+        # the gradient has no component there.
+        done, chunk, upper = np.zeros(n_s, bool), max(64, 2 ** 22 // d ** 2), torch.triu_indices(d, d)
+        for _ in range(newton_iter):
+            loss = closure()  # and the gradient
+            p = logits()
+            label_logit = p.gather(1, cols)  # (N, n_s)
+            source_loss = (w * (softmax_(p, weighted=False) - label_logit)).sum(0)  # (n_s,); p: probabilities now
+            done |= (source_loss < 1e-4 / n_s).numpy()
+            todo = np.flatnonzero(~done)
+            blocks = {i: torch.zeros(int(ks[i]) ** 2, upper.shape[1], dtype=torch.float64) for i in todo}
+            for c in range(0, n, chunk):  # in slices of samples; x_a x_b for a <= b only (H's blocks are symmetric)
+                xc = design[c:c + chunk]
+                outer = xc[:, upper[0]] * xc[:, upper[1]]  # (slice, d (d + 1) / 2)
+                for i in todo:
+                    pw = p[c:c + chunk, first[i]:first[i + 1]] * w[c:c + chunk, i, None]  # (slice, K): w_n p_n
+                    pp = p[c:c + chunk, first[i]:first[i + 1], None] * pw[:, None]  # (slice, K, K): w_n p_n p_n^T
+                    blocks[i] -= pp.flatten(1).t() @ outer
+                    blocks[i][:: int(ks[i]) + 1] += pw.t() @ outer  # rows (c, c): the diagonal term w_n p_n
+            step = torch.zeros_like(v)  # a done source stays where it is; the others do not move its loss
+            for i in todo:
+                a, b, k = first[i], first[i + 1], int(ks[i])
+                full = torch.zeros(k * k, d, d, dtype=torch.float64)
+                full[:, upper[0], upper[1]] = full[:, upper[1], upper[0]] = blocks[i]
+                hessian = full.view(k, k, d, d).permute(0, 2, 1, 3).reshape(k * d, k * d)  # (class, feature)^2
+                hessian += 1e-10 * hessian.diagonal().max() * torch.eye(k * d, dtype=torch.float64)
+                g = v.grad[:, a:b].t().reshape(-1)  # (K d,) in (class, feature) order
+                step[:, a:b] = -torch.linalg.solve(hessian, g).view(k, d).t()
+                done[i] = -(v.grad[:, a:b] * step[:, a:b]).sum().item() < 1e-6
+            converged, decrement = done.all(), -(v.grad * step).sum().item()
+            if converged:
+                break
+            start, t = v.detach().clone(), 1.0
+            while t > 1e-10:  # backtrack until the loss falls by at least a small fraction of the prediction
+                v.copy_(start + t * step)
+                if closure() <= loss - 1e-4 * t * decrement:
+                    break
+                t /= 2
     z = logits()
     label_logit = z.gather(1, cols)  # (N, n_s), before softmax_ overwrites z
     nll = softmax_(z, weighted=False) - label_logit  # (N, n_s): unweighted in-sample, as the reference scores it
-    return nll.mean(0).numpy()[np.argsort(order)], converged  # in the caller's order of sources
+    return nll.mean(0).numpy()[np.argsort(order)], bool(converged)  # in the caller's order of sources
 
 
 def infoe_score(s, z, discrete):

@@ -177,6 +177,22 @@ def test_logistic_regression_stops_at_its_optimum():
     assert np.mean((h_null - h1) / h_null) == pytest.approx(np.mean((h_null - h2) / h_null), abs=1e-5)
 
 
+@pytest.mark.parametrize("lbfgs_iterations", [0, 20])
+def test_newton_stage_reaches_the_infimum_of_a_partly_separable_fit(lbfgs_iterations):
+    """Class 2 is separable (by a small margin), classes 0 and 1 overlap: the loss has no minimum, only an
+    infimum, reached as the weights on the separating direction grow without bound: class 2's samples then cost
+    nothing and the rest cost what a fit of classes 0 and 1 alone costs (2/3 of the samples, balanced classes).
+    The Newton stage (alone, or after L-BFGS ran out of iterations) must get there and say it converged."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 1000)
+    x = np.stack([rng.standard_normal(3000) + np.array([-0.5, 0.5, 0.0])[y],
+                  np.where(y == 2, 1, -1) * (0.02 + np.abs(rng.standard_normal(3000)))], 1)
+    h, converged = infomec.logistic_cross_entropy(("dense", x), y[:, None], max_iter=lbfgs_iterations)
+    h01, c01 = infomec.logistic_cross_entropy(("dense", x[y < 2]), y[y < 2, None], tolerance=1e-9, max_iter=3000)
+    assert converged and c01
+    assert h[0] == pytest.approx(2 / 3 * h01[0], abs=1e-6)
+
+
 def test_one_hot_fit_reaches_the_same_optimum_as_the_plain_dense_fit():
     """The one-hot path starts from naive Bayes and rescales columns; the dense path on the same one-hot matrix
     does neither. Both must land on the same (finite, non-separable) optimum."""
