@@ -262,8 +262,8 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
     # infinity, and every source's InfoE is already within 1e-4 of its supremum.
-    d = design.shape[1]
-    newton = kind == "dense" and ks.max() * d <= 1500  # exact Newton is affordable: it finishes the fit (below)
+    # Exact Newton (below) finishes the fit where its Hessians are affordable: (K rows)^2 per source.
+    newton = ks.max() * rows <= 2000 and n * (rows if kind == "dense" else nz) ** 2 <= 2 ** 26
     optimizer = torch.optim.LBFGS([v], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
                                   tolerance_change=1e-12, line_search_fn="strong_wolfe")
     converged, previous = False, math.inf
@@ -275,19 +275,45 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
         if converged or previous - loss < 1e-9:
             break
         previous = loss
-    if newton:
+    if newton and (kind == "dense" or not converged):
         # Trained latents often leave some classes (almost) separable: the loss keeps falling as weights grow along
         # a separating direction, L-BFGS crawls there (1000 iterations do not converge), and a small gradient does
         # not mean the loss is near its infimum (L-BFGS stopped at gradient 1e-4 with a source's cross-entropy
         # 0.0026 nats above it, on a VAE of the CPU sweep). Newton's method walks a separating direction at a
         # constant pace, so the loss falls geometrically: exact Newton steps, one Hessian per source,
-        # H = sum_n w_n (diag(p_n) - p_n p_n^T) (x) x_n x_n^T  ((K d) x (K d): small for dense features; bigger
-        # ones stay with L-BFGS), with backtracking. A source is done when its Newton decrement -g.step (twice the
-        # loss decrease that the step predicts) is below 1e-6 nats, its loss then within about that of its
-        # infimum, or when its loss is below 1e-4 / n_s (as above: (nearly) separable). A tiny damping makes H
-        # invertible along softmax's null direction (the same change to every class) and along all-zero features;
-        # the gradient has no component there.
-        done, chunk, upper = np.zeros(n_s, bool), max(64, 2 ** 22 // d ** 2), torch.triu_indices(d, d)
+        #     H = sum_n w_n (diag(p_n) - p_n p_n^T) (x) x_n x_n^T      ((K rows) x (K rows)),
+        # with backtracking. A source is done when its Newton decrement -g.step (twice the loss decrease that the
+        # step predicts) is below 1e-6 nats, its loss then within about that of its infimum, or when its loss is
+        # below 1e-4 / n_s (as above: (nearly) separable). Dense features always get this check (it is cheap);
+        # codes, whose Hessians are bigger (a row per code value), get it when L-BFGS did not converge. A tiny
+        # damping makes H invertible along the directions that change no prediction (the same change to every
+        # class; for codes, one latent's values against the intercept); the gradient has no component there.
+        # The entries of x_n x_n^T are products of two design columns a <= b (H's blocks are symmetric): for
+        # dense features computed in slices of samples, for codes a sparse 0/1 matrix built once.
+        upper = torch.triu_indices(rows, rows)  # (2, pairs)
+        if kind == "onehot":  # each sample's nz columns ascend, so its pairs (a <= b) are these
+            index = torch.zeros(rows, rows, dtype=torch.int64)
+            index[upper[0], upper[1]] = torch.arange(upper.shape[1])
+            ours = torch.triu_indices(nz, nz)
+            sample_cols = torch.tensor(col).view(n, nz)
+            pair = index[sample_cols[:, ours[0]], sample_cols[:, ours[1]]].reshape(-1)  # (N * pairs per sample,)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                pairs_t = torch.sparse_csr_tensor(  # (pairs, N): 1 where sample n has both columns of the pair
+                    torch.tensor(np.concatenate([[0], np.cumsum(np.bincount(pair.numpy(), minlength=upper.shape[1]))])),
+                    torch.argsort(pair, stable=True) // ours.shape[1], torch.ones(len(pair), dtype=torch.float64),
+                    (upper.shape[1], n))
+
+        def pair_products():  # (first sample, last sample + 1, x_a x_b (pairs, slice))
+            if kind == "onehot":
+                yield 0, n, pairs_t
+                return
+            chunk = max(64, 2 ** 22 // rows ** 2)
+            for c in range(0, n, chunk):
+                xc = design[c:c + chunk]
+                yield c, c + chunk, (xc[:, upper[0]] * xc[:, upper[1]]).t()
+
+        done = np.zeros(n_s, bool)
         for _ in range(newton_iter):
             loss = closure()  # and the gradient
             p = logits()
@@ -295,24 +321,23 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
             source_loss = (w * (softmax_(p, weighted=False) - label_logit)).sum(0)  # (n_s,); p: probabilities now
             done |= (source_loss < 1e-4 / n_s).numpy()
             todo = np.flatnonzero(~done)
-            blocks = {i: torch.zeros(int(ks[i]) ** 2, upper.shape[1], dtype=torch.float64) for i in todo}
-            for c in range(0, n, chunk):  # in slices of samples; x_a x_b for a <= b only (H's blocks are symmetric)
-                xc = design[c:c + chunk]
-                outer = xc[:, upper[0]] * xc[:, upper[1]]  # (slice, d (d + 1) / 2)
+            blocks = {i: torch.zeros(upper.shape[1], int(ks[i]) ** 2, dtype=torch.float64) for i in todo}
+            for c, e, outer in pair_products():
                 for i in todo:
-                    pw = p[c:c + chunk, first[i]:first[i + 1]] * w[c:c + chunk, i, None]  # (slice, K): w_n p_n
-                    pp = p[c:c + chunk, first[i]:first[i + 1], None] * pw[:, None]  # (slice, K, K): w_n p_n p_n^T
-                    blocks[i] -= pp.flatten(1).t() @ outer
-                    blocks[i][:: int(ks[i]) + 1] += pw.t() @ outer  # rows (c, c): the diagonal term w_n p_n
+                    pw = p[c:e, first[i]:first[i + 1]] * w[c:e, i, None]  # (slice, K): w_n p_n
+                    blocks[i] -= outer @ (p[c:e, first[i]:first[i + 1], None] * pw[:, None]).flatten(1)
+                    blocks[i][:, :: int(ks[i]) + 1] += outer @ pw  # the diagonal term w_n diag(p_n): classes (c, c)
             step = torch.zeros_like(v)  # a done source stays where it is; the others do not move its loss
             for i in todo:
                 a, b, k = first[i], first[i + 1], int(ks[i])
-                full = torch.zeros(k * k, d, d, dtype=torch.float64)
-                full[:, upper[0], upper[1]] = full[:, upper[1], upper[0]] = blocks[i]
-                hessian = full.view(k, k, d, d).permute(0, 2, 1, 3).reshape(k * d, k * d)  # (class, feature)^2
-                hessian += 1e-10 * hessian.diagonal().max() * torch.eye(k * d, dtype=torch.float64)
-                g = v.grad[:, a:b].t().reshape(-1)  # (K d,) in (class, feature) order
-                step[:, a:b] = -torch.linalg.solve(hessian, g).view(k, d).t()
+                full = torch.zeros(k * k, rows, rows, dtype=torch.float64)
+                full[:, upper[0], upper[1]] = full[:, upper[1], upper[0]] = blocks[i].t()
+                hessian = full.view(k, k, rows, rows).permute(0, 2, 1, 3).reshape(k * rows, k * rows)
+                hessian += 1e-10 * hessian.diagonal().max() * torch.eye(k * rows, dtype=torch.float64)
+                g = (v.grad[:, a:b] / scale).t().reshape(-1)  # (K rows,): of the table, in (class, row) order
+                factor, failed = torch.linalg.cholesky_ex(hessian)  # H is positive definite: Cholesky, else LU
+                solution = torch.linalg.solve(hessian, g) if failed else torch.cholesky_solve(g[:, None], factor)[:, 0]
+                step[:, a:b] = -solution.view(k, rows).t() / scale  # of v = table / scale
                 done[i] = -(v.grad[:, a:b] * step[:, a:b]).sum().item() < 1e-6
             converged, decrement = done.all(), -(v.grad * step).sum().item()
             if converged:
