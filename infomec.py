@@ -28,12 +28,13 @@ Degenerate cases (the reference returns NaN or crashes; we define them):
   * one active latent (or one source): InfoC (InfoM) = 1, trivially compact (modular).
 
 Deviations from the reference implementation: the k-NN jitter that breaks ties is seeded (the reference's is
-random), so results are deterministic; InfoE's logistic regression runs L-BFGS up to 1000 iterations, to
-convergence (gradient <= 1e-5, or a loss below 1e-4 on separable data), instead of stopping at 100 iterations,
-and reports whether it converged. On trained models' latents it often does NOT converge: some classes are almost
-separable, the unregularised optimum lies at infinity, and the in-sample fit keeps creeping up (a QLAE of the CPU
-sweep: InfoE 0.855 after 100 iterations, 0.875 after 1000, still rising by ~5e-5 per 20 iterations). InfoE is
-then a lower bound on its supremum, tighter than the reference's, and `converged` says so.
+random), so results are deterministic; InfoE's logistic regression is fitted to its optimum instead of stopping
+after 100 L-BFGS iterations. On trained models' latents that matters: some classes are (almost) separable, the
+unregularised loss has no minimum, only an infimum approached as weights grow without bound, and L-BFGS crawls
+towards it (a QLAE of the CPU sweep: InfoE 0.855 after 100 iterations, 0.875 after 1000, still rising). So
+L-BFGS (up to 100 iterations) hands over to exact Newton steps, which walk such directions at a constant pace,
+until the Newton decrement (twice the improvement a step predicts) is below 1e-6 nats for every source
+(`converged` says whether that happened).
 """
 import argparse
 import math
@@ -262,8 +263,9 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
     # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
     # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
     # infinity, and every source's InfoE is already within 1e-4 of its supremum.
-    # Exact Newton (below) finishes the fit where its Hessians are affordable: (K rows)^2 per source.
-    newton = ks.max() * rows <= 2000 and n * (rows if kind == "dense" else nz) ** 2 <= 2 ** 26
+    # Exact Newton (below) finishes the fit where its Hessians, (K rows)^2 per source, and for codes the sparse
+    # matrix of column pairs (N nz (nz + 1) / 2 entries) are affordable.
+    newton = ks.max() * rows <= 2000 and (kind == "dense" or n * nz * (nz + 1) // 2 <= 2 ** 24)
     optimizer = torch.optim.LBFGS([v], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
                                   tolerance_change=1e-12, line_search_fn="strong_wolfe")
     converged, previous = False, math.inf

@@ -4,6 +4,7 @@
                                                       # interrupted ones resumed); --jobs N runs N at once
     python sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
     python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
+    python sweep.py rescore runs/sweep                # evaluate finished runs again (after an InfoMEC change)
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
 
@@ -18,6 +19,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 import train
 
@@ -158,6 +160,24 @@ def table(rows, runs, title):
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
+def rescore(root):
+    """Evaluate every finished run under root again from its checkpoint (no training) and update its eval.json."""
+    folders = sorted(d for d, _, files in os.walk(root) if "eval.json" in files and "ckpt.pt" in files)
+    for folder in folders:
+        path = os.path.join(folder, "eval.json")
+        with open(path) as f:
+            old = json.load(f)
+        args, model, dataset = train.load_run(folder)
+        t0 = time.time()
+        result = train.evaluate(args, model, dataset, folder)
+        kept = {k: old[k] for k in ("steps", "train_seconds") if k in old}
+        train.write_json({**kept, **result, "eval_seconds": time.time() - t0}, path)
+        print(f"{folder}: InfoM {old.get('infom', math.nan):.3f} -> {result.get('infom', math.nan):.3f}, InfoE "
+              f"{old.get('infoe', math.nan):.3f} -> {result.get('infoe', math.nan):.3f}, InfoC "
+              f"{old.get('infoc', math.nan):.3f} -> {result.get('infoc', math.nan):.3f}", flush=True)
+    return folders
+
+
 def tables(runs):
     text = "\n\n".join(table(rows, runs, title) for rows, title in
                        ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
@@ -172,14 +192,16 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["run", "print", "table"])
+    p.add_argument("action", choices=["run", "print", "table", "rescore"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run just these configurations")
     a = p.parse_args(argv)
-    if a.action == "table":
+    if a.action == "rescore" and not rescore(a.root):
+        sys.exit(f"error: no finished run (ckpt.pt + eval.json) under {a.root}")
+    if a.action in ("table", "rescore"):
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")

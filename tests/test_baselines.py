@@ -179,3 +179,21 @@ def test_sweep_prints_one_command_per_run(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 * 12  # 5 main + 5 ablation + 3 GAN rows, "QLAE" in two: 12 distinct settings per seed
     assert all(l.startswith("python train.py --model") and l.endswith("--steps 5") for l in lines)
+
+
+def test_rescore_evaluates_a_finished_run_again_and_keeps_its_training_record(tmp_path, capsys):
+    out = str(tmp_path / "qlae-s0")
+    first = train.main(["--model", "qlae", "--steps", "3", "--batch-size", "8", "--log-every", "1",
+                        "--eval-size", "300", "--out-dir", out])
+    path = os.path.join(out, "eval.json")
+    with open(path) as f:
+        stale = {**json.load(f), "infom": -1.0, "train_seconds": 123.0}  # as if scored by an older InfoMEC
+    train.write_json(stale, path)
+    sweep.main(["rescore", str(tmp_path)])
+    with open(path) as f:
+        again = json.load(f)
+    assert again["infom"] == pytest.approx(first["infom"], abs=1e-9)  # same checkpoint, same (deterministic) score
+    assert again["train_seconds"] == 123.0 and again["steps"] == 3
+    assert "InfoM -1.000 ->" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        sweep.main(["rescore", str(tmp_path / "nothing")])

@@ -103,9 +103,9 @@ check(cases["noise"]["infoe"] < 0.05, "noise: nothing can be read out")
 # InfoE = mean_i (H_null - H_model) / H_null. The rotation case shows why InfoE is separate from InfoM: mixing
 # sources linearly destroys modularity but no information that a linear read-out can use.
 # One catch of an unregularised, in-sample fit: when some classes can be told apart perfectly, the weights
-# would grow forever (the optimum is at infinity) and the loss only creeps towards its limit. infomec.py stops
-# when the loss is tiny or after 1 000 L-BFGS iterations; on trained models it often hits the limit, and the
-# result's `converged` is then False: InfoE is a lower bound (the README measures how far off).
+# would grow forever (the optimum is at infinity) and gradient-based solvers only creep towards the loss's
+# limit. Trained models do this often. infomec.py therefore hands such fits to exact Newton steps, which
+# walk a separating direction at a constant pace (the loss falls geometrically), and reports `converged`.
 
 # %% [markdown]
 # ## Why older metrics mislead: two cases
