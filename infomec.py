@@ -187,7 +187,7 @@ def rescaled_ratio(nmi, axis):
     return float((ratio.mean() - 1 / n) / (1 - 1 / n))
 
 
-def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_iter=100):
+def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_iter=300):
     """In-sample cross-entropy per source of unregularised, class-balanced multinomial logistic regressions.
 
     features: ("onehot", codes (N, n_z) int) or ("dense", X (N, d) float). All sources are fitted at once, by one
@@ -201,8 +201,9 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
     latent's log p(value | class), the exact answer if latents were independent given the source), and each
     column's weights are optimised in units of 1/sqrt(how often the value occurs), so rare values are not
     starved of gradient (a diagonal preconditioner).
-    Stops when the largest gradient entry is below `tolerance` (1e-4, scikit-learn's default for the reference's
-    solver; each source's loss is a weighted mean, as there).
+    L-BFGS stops when the largest gradient entry is below `tolerance` (1e-4, scikit-learn's default for the
+    reference's solver; each source's loss is a weighted mean, as there) or after `max_iter` iterations (100
+    where the Newton stage follows, which runs up to `newton_iter` steps).
     Returns (cross-entropies (n_s,), converged).
     """
     n, n_s = s.shape
