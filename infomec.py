@@ -358,6 +358,9 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
                 if closure() <= loss - 1e-4 * t * decrement:
                     break
                 t /= 2
+            else:  # no step lowers the loss (rounding at the scale of the loss): stay, and say it did not converge
+                v.copy_(start)
+                break
     z = logits()
     label_logit = z.gather(0, labels)  # (n_s, N), before softmax_ overwrites z
     nll = softmax_(z, weighted=False) - label_logit  # (n_s, N): unweighted in-sample, as the reference scores it

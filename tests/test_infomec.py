@@ -177,13 +177,11 @@ def test_logistic_regression_stops_at_its_optimum():
     assert np.mean((h_null - h1) / h_null) == pytest.approx(np.mean((h_null - h2) / h_null), abs=1e-5)
 
 
-@pytest.mark.parametrize("kind, lbfgs_iterations", [("dense", 0), ("dense", 20), ("onehot", 0)])
-def test_newton_stage_reaches_the_infimum_of_a_partly_separable_fit(kind, lbfgs_iterations):
+def partly_separable(kind):
     """Class 2 is separable (dense: by a small margin; codes: one latent flags it), classes 0 and 1 overlap: the
     loss has no minimum, only an infimum, reached as the weights on the separating direction grow without bound:
     class 2's samples then cost nothing and the rest cost what a fit of classes 0 and 1 alone costs (2/3 of the
-    samples, balanced classes). The Newton stage (alone, or after L-BFGS ran out of iterations; codes get it only
-    when L-BFGS did not converge) must get there and say it converged."""
+    samples, balanced classes). Returns (features, labels, that infimum)."""
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 1000)
     if kind == "dense":
@@ -191,10 +189,25 @@ def test_newton_stage_reaches_the_infimum_of_a_partly_separable_fit(kind, lbfgs_
                       np.where(y == 2, 1, -1) * (0.02 + np.abs(rng.standard_normal(3000)))], 1)
     else:
         x = np.stack([(y == 2).astype(int), np.minimum(rng.poisson(np.array([1.0, 2.0, 1.5])[y]), 4)], 1)
-    h, converged = infomec.logistic_cross_entropy((kind, x), y[:, None], max_iter=lbfgs_iterations)
     h01, c01 = infomec.logistic_cross_entropy((kind, x[y < 2]), y[y < 2, None], tolerance=1e-9, max_iter=3000)
-    assert converged and c01
-    assert h[0] == pytest.approx(2 / 3 * h01[0], abs=1e-6)
+    assert c01
+    return (kind, x), y[:, None], 2 / 3 * h01[0]
+
+
+@pytest.mark.parametrize("kind, lbfgs_iterations", [("dense", 0), ("dense", 20), ("onehot", 0)])
+def test_newton_stage_reaches_the_infimum_of_a_partly_separable_fit(kind, lbfgs_iterations):
+    """The Newton stage (alone, or after L-BFGS ran out of iterations; codes get it only when L-BFGS did not
+    converge) must reach the infimum and say it converged."""
+    features, y, infimum = partly_separable(kind)
+    h, converged = infomec.logistic_cross_entropy(features, y, max_iter=lbfgs_iterations)
+    assert converged
+    assert h[0] == pytest.approx(infimum, abs=1e-6)
+
+
+def test_an_unfinished_fit_says_so():
+    features, y, infimum = partly_separable("dense")
+    h, converged = infomec.logistic_cross_entropy(features, y, max_iter=0, newton_iter=2)
+    assert not converged and h[0] > infimum + 1e-3  # InfoE from it is a lower bound, and flagged as one
 
 
 def test_one_hot_fit_reaches_the_same_optimum_as_the_plain_dense_fit():
