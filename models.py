@@ -10,7 +10,9 @@ pixels and then over the batch (so the 0.01 weights are relative to a per-pixel 
 Networks (all built from the same two classes, so every model uses the same nets):
   "paper"  12 conv layers (widths 32..256, kernels 3,3,4, strides 1,1,2), InstanceNorm + LeakyReLU(0.2), MLP
            [256, 256]; a StyleGAN-like decoder: a learned constant 256 x 4 x 4 input modulated in each of 12
-           transposed-conv blocks by a style vector computed from z. About 3.7 M + 4 M parameters at 64 px.
+           transposed-conv blocks by a style vector computed from z (widths 256..32; in each group of three the
+           two k3/s1 blocks come first and the k4/s2 block that doubles the side last, as in the authors'
+           code). Exactly 3,684,524 + 3,967,136 parameters for 3 x 64 x 64 images and 12 latents.
   "small"  the paper's small variant: 4 conv layers (k4 s2; widths 64, 128, 256, 512), MLP [512].
   "cpu"    a narrower 4-layer pair (widths 32, 64, 96, 128, MLP [256]) that learns the 32 px benchmark in
            minutes on two CPU cores; same block structure as "paper".
@@ -30,19 +32,28 @@ import torch.nn.functional as F
 
 from quantizer import LatentQuantizer, VectorQuantizer, commitment_loss, quantization_loss, straight_through
 
-# (widths, kernels, strides, mlp widths) per named net; kernels and strides repeat to the widths' length.
+# Each named net: the encoder's conv layers as (width, kernel, stride), in forward order, and its MLP widths.
+# The decoder mirrors the encoder's WIDTHS (reversed) but keeps the layers' kernel and stride pattern in forward
+# order, as the authors' decoder lists it: in the paper net each group of three is k3/s1, k3/s1 at the lower
+# resolution, then the k4/s2 block that doubles it (see decoder_layers).
+PAPER_LAYERS = [
+    (32, 3, 1), (32, 3, 1), (32, 4, 2),  # 64 px -> 32 px
+    (64, 3, 1), (64, 3, 1), (64, 4, 2),  # 32 -> 16
+    (128, 3, 1), (128, 3, 1), (128, 4, 2),  # 16 -> 8
+    (256, 3, 1), (256, 3, 1), (256, 4, 2),  # 8 -> 4
+]
 NETS = {
-    "paper": ((32, 32, 32, 64, 64, 64, 128, 128, 128, 256, 256, 256), (3, 3, 4), (1, 1, 2), (256, 256)),
-    "small": ((64, 128, 256, 512), (4,), (2,), (512,)),
-    "cpu": ((32, 64, 96, 128), (4,), (2,), (256,)),
+    "paper": (PAPER_LAYERS, (256, 256)),
+    "small": ([(64, 4, 2), (128, 4, 2), (256, 4, 2), (512, 4, 2)], (512,)),
+    "cpu": ([(32, 4, 2), (64, 4, 2), (96, 4, 2), (128, 4, 2)], (256,)),
 }
 
 
-def _layers(net):
-    widths, kernels, strides, mlp = NETS[net]
-    k = [kernels[i % len(kernels)] for i in range(len(widths))]
-    s = [strides[i % len(strides)] for i in range(len(widths))]
-    return widths, k, s, mlp
+def decoder_layers(net):
+    """The decoder's transposed-conv blocks as (width, kernel, stride): widths reversed, kernels and strides not.
+    paper: (256, 3, 1), (256, 3, 1), (256, 4, 2), (128, 3, 1), ... (32, 4, 2)."""
+    layers, _ = NETS[net]
+    return [(width, k, s) for (width, _, _), (_, k, s) in zip(layers[::-1], layers)]
 
 
 def relu_mlp(dims):
@@ -55,10 +66,10 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, image_shape, out_dim, net="paper"):
         super().__init__()
-        widths, kernels, strides, mlp = _layers(net)
+        conv_layers, mlp = NETS[net]
         c, side = image_shape[0], image_shape[1]
         layers = []
-        for width, k, s in zip(widths, kernels, strides):
+        for width, k, s in conv_layers:
             layers += [nn.Conv2d(c, width, k, s, padding=1, bias=False), nn.InstanceNorm2d(width, affine=True),
                        nn.LeakyReLU(0.2)]
             c, side = width, side // s
@@ -93,16 +104,17 @@ class StyleDecoder(nn.Module):
 
     def __init__(self, image_shape, n_latents, net="paper"):
         super().__init__()
-        widths, kernels, strides, mlp = _layers(net)
-        widths, kernels, strides = widths[::-1], kernels[::-1], strides[::-1]
-        side = image_shape[1]
-        for s in strides:
-            side //= s
-        self.const = nn.Parameter(torch.full((widths[0], side, side), 0.1))  # (c, h, h), decayed like a weight
+        layers, mlp = decoder_layers(net), NETS[net][1]
+        side = image_shape[1] // math.prod(s for _, _, s in layers)  # 64 px, four stride-2 blocks: 4
+        c = layers[0][0]
+        self.const = nn.Parameter(torch.full((c, side, side), 0.1))  # (c, h, h), decayed like a weight
         self.mlp = relu_mlp([n_latents, *mlp])
-        c_in = [widths[0], *widths[:-1]]
-        self.blocks = nn.ModuleList(StyleBlock(a, b, k, s, mlp[-1]) for a, b, k, s in zip(c_in, widths, kernels, strides))
-        self.out = nn.Conv2d(widths[-1], image_shape[0], 3, padding=1, bias=False)
+        blocks = []
+        for width, k, s in layers:
+            blocks.append(StyleBlock(c, width, k, s, mlp[-1]))
+            c = width
+        self.blocks = nn.ModuleList(blocks)
+        self.out = nn.Conv2d(c, image_shape[0], 3, padding=1, bias=False)
 
     def forward(self, z):
         w = self.mlp(z)  # (B, w)

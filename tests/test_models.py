@@ -67,13 +67,50 @@ def test_conv_nets_map_images_to_latents_and_back(net):
     assert codes.dtype == torch.long and codes.shape == (2, 12)
 
 
-def test_paper_nets_have_the_papers_parameter_counts():
+def test_paper_nets_have_the_authors_exact_parameter_counts():
+    """The authors' nets for 3 x 64 x 64 images and 12 latents: encoder 3,684,524, decoder 3,967,136 parameters.
+    (The decoder with its upsampling block FIRST in each group of three would have about 150 k more.)"""
     m = models.build_model("ae", (3, 64, 64), 12, "paper")
-    n_enc = sum(p.numel() for p in m.encoder.parameters())
-    n_dec = sum(p.numel() for p in m.decoder.parameters())
-    assert 3.5e6 < n_enc < 3.9e6 and 3.8e6 < n_dec < 4.3e6  # "about 3.7 M" and "about 4 M"
+    assert sum(p.numel() for p in m.encoder.parameters()) == 3_684_524
+    assert sum(p.numel() for p in m.decoder.parameters()) == 3_967_136
     assert len([l for l in m.encoder.convs if isinstance(l, torch.nn.Conv2d)]) == 12
     assert all(l.bias is None for l in m.encoder.convs if isinstance(l, torch.nn.Conv2d))
+
+
+def feature_maps(m, x):
+    """(channels, side) after each encoder conv layer and after each decoder block."""
+    enc, h = [], x
+    for layer in m.encoder.convs:
+        h = layer(h)
+        if isinstance(layer, torch.nn.LeakyReLU):
+            enc.append((h.shape[1], h.shape[2]))
+    dec, w = [], m.decoder.mlp(torch.zeros(len(x), m.n_latents))
+    h = m.decoder.const.expand(len(x), -1, -1, -1)
+    for block in m.decoder.blocks:
+        h = block(h, w)
+        dec.append((h.shape[1], h.shape[2]))
+    return enc, dec
+
+
+def test_paper_decoder_upsamples_last_in_each_group_of_three():
+    """Encoder: k3/s1, k3/s1, k4/s2 per group, 64 -> 4. Decoder: widths reversed, but the two k3/s1 blocks run
+    first at the lower resolution and the k4/s2 block that doubles it comes last (the authors' forward order)."""
+    enc, dec = feature_maps(models.build_model("ae", (3, 64, 64), 12, "paper"), torch.rand(1, 3, 64, 64))
+    assert enc == [(32, 64), (32, 64), (32, 32), (64, 32), (64, 32), (64, 16),
+                   (128, 16), (128, 16), (128, 8), (256, 8), (256, 8), (256, 4)]
+    assert dec == [(256, 4), (256, 4), (256, 8), (128, 8), (128, 8), (128, 16),
+                   (64, 16), (64, 16), (64, 32), (32, 32), (32, 32), (32, 64)]
+
+
+@pytest.mark.parametrize("net, enc_widths, mlp", [("small", [64, 128, 256, 512], 512), ("cpu", [32, 64, 96, 128], 256)])
+def test_small_and_cpu_nets_are_four_stride_two_layers_mirrored(net, enc_widths, mlp):
+    """small: the authors' small variant (k4/s2, widths 64..512, MLP [512], decoder widths reversed);
+    cpu: the same structure, narrower (ours). Both halve the side four times and double it back."""
+    m = models.build_model("ae", (3, 64, 64), 12, net)
+    enc, dec = feature_maps(m, torch.rand(1, 3, 64, 64))
+    assert enc == [(w, 64 // 2 ** (i + 1)) for i, w in enumerate(enc_widths)]
+    assert dec == [(w, 4 * 2 ** (i + 1)) for i, w in enumerate(enc_widths[::-1])]
+    assert m.encoder.head.in_features == mlp and m.decoder.blocks[0].style.in_features == mlp
 
 
 def test_style_modulation_scale_and_shift_are_non_negative():
