@@ -49,6 +49,9 @@ NETS = {
 }
 
 
+INSTANCE_NORM_EPS = 1e-6  # the authors' value (PyTorch's default is 1e-5)
+
+
 def decoder_layers(net):
     """The decoder's transposed-conv blocks as (width, kernel, stride): widths reversed, kernels and strides not.
     paper: (256, 3, 1), (256, 3, 1), (256, 4, 2), (128, 3, 1), ... (32, 4, 2)."""
@@ -70,8 +73,8 @@ class ConvEncoder(nn.Module):
         c, side = image_shape[0], image_shape[1]
         layers = []
         for width, k, s in conv_layers:
-            layers += [nn.Conv2d(c, width, k, s, padding=1, bias=False), nn.InstanceNorm2d(width, affine=True),
-                       nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(c, width, k, s, padding=1, bias=False),
+                       nn.InstanceNorm2d(width, eps=INSTANCE_NORM_EPS, affine=True), nn.LeakyReLU(0.2)]
             c, side = width, side // s
         self.convs = nn.Sequential(*layers)
         self.mlp = relu_mlp([c * side * side, *mlp])
@@ -90,7 +93,12 @@ class StyleBlock(nn.Module):
     def __init__(self, c_in, c_out, k, s, style_dim):
         super().__init__()
         self.conv = nn.ConvTranspose2d(c_in, c_out, k, s, padding=1, bias=False)
-        self.norm = nn.InstanceNorm2d(c_out, affine=False)
+        # Initialised as the authors' (Equinox) layers are: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in =
+        # c_in * k * k, the inputs each output sums over. (PyTorch's default for a TRANSPOSED conv takes c_out
+        # * k * k, a larger bound wherever the decoder narrows.)
+        bound = 1 / math.sqrt(c_in * k * k)
+        nn.init.uniform_(self.conv.weight, -bound, bound)
+        self.norm = nn.InstanceNorm2d(c_out, eps=INSTANCE_NORM_EPS, affine=False)
         self.style = nn.Linear(style_dim, 2 * c_out)
 
     def forward(self, h, w):

@@ -296,3 +296,78 @@ def test_command_line_scores_an_npz_file(tmp_path):
     out = subprocess.run([sys.executable, "infomec.py", str(tmp_path / "bad.npz")], cwd=ROOT, capture_output=True,
                          text=True)
     assert out.returncode != 0 and "expected `sources`" in out.stderr
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The training-time flavour (infomec_training_time): k = 3, range > max / 8 for every latent, InfoE of quantized
+# VALUES read out linearly.
+def quantized_case(n=4000, seed=0):
+    """Two sources (4 and 3 values); latent 0 codes source 0, latent 1 codes source 1, latent 2 is noise codes.
+    Returns (sources, codes, values): values from one codebook per latent, ascending with the code."""
+    rng = np.random.default_rng(seed)
+    s = np.stack([rng.integers(0, 4, n), rng.integers(0, 3, n)], 1)
+    codes = np.stack([s[:, 0], s[:, 1], rng.integers(0, 5, n)], 1)
+    codebooks = [np.linspace(-0.5, 0.5, 4), np.linspace(-0.3, 0.9, 3), np.linspace(-0.5, 0.5, 5)]
+    values = np.stack([codebooks[j][codes[:, j]] for j in range(3)], 1)
+    return s, codes, values
+
+
+def test_training_flavour_agrees_with_standalone_when_values_are_linear_in_the_source():
+    """Each latent's values in its source's order: one-hot and linear read-outs both reach the infimum (classes
+    separable), and the NMI on values equals the NMI on codes (the map code -> value is one-to-one)."""
+    s, codes, values = quantized_case()
+    standalone = infomec.infomec(s, codes, discrete=True)
+    training = infomec.infomec_training_time(s, values, discrete=True)
+    assert training["infoe_readout"] == "linear" and standalone["infoe_readout"] == "onehot"
+    assert training["infoe"] == pytest.approx(standalone["infoe"], abs=1e-3)
+    assert training["infoe"] > 0.999
+    np.testing.assert_allclose(training["nmi"], standalone["nmi"], atol=1e-12)
+    assert (training["infom"], training["infoc"]) == pytest.approx((standalone["infom"], standalone["infoc"]), abs=1e-12)
+
+
+def test_training_flavour_infoe_is_lower_when_a_class_owns_non_adjacent_values():
+    """A two-valued source coded by latent 0's four values as code % 2 (values 1 and 3 of the axis mean class 1,
+    values 0 and 2 class 0): the one-hot read-out decodes it exactly; a linear read-out gives each class one
+    interval along the axis, so it cannot (it gets 0.17 of the source's entropy here: three of the four values on
+    the right side of one threshold)."""
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 2, (4000, 1))
+    codes = np.stack([2 * rng.integers(0, 2, 4000) + s[:, 0], rng.integers(0, 4, 4000)], 1)
+    values = np.linspace(-0.5, 0.5, 4)[codes]
+    standalone = infomec.infomec(s, codes, discrete=True)
+    training = infomec.infomec_training_time(s, values, discrete=True)
+    assert standalone["infoe"] > 0.999
+    assert training["infoe"] < 0.3
+    np.testing.assert_allclose(training["nmi"], standalone["nmi"], atol=1e-12)  # NMI does not care about order
+
+
+def test_training_flavour_prunes_every_latent_below_an_eighth_of_the_largest_range():
+    """Hand-made: latent ranges 1.0, 0.1 and 0.2 -> active: > 1/8 of 1.0 = 0.125, so latents 0 and 2. The
+    standalone rule keeps every non-constant code."""
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 3, (600, 2))
+    values = np.stack([s[:, 0] / 2, 0.05 * s[:, 1], 0.1 * rng.integers(0, 3, 600)], 1)  # ranges 1, 0.1, 0.2
+    training = infomec.infomec_training_time(s, values, discrete=True)
+    assert training["active"].tolist() == [True, False, True]
+    codes = np.stack([np.unique(values[:, j], return_inverse=True)[1] for j in range(3)], 1)
+    assert infomec.infomec(s, codes, discrete=True)["active"].tolist() == [True, True, True]
+
+
+def test_training_flavour_uses_three_neighbours_on_continuous_latents():
+    s, z, _ = infomec.synthetic("rotation", n=2000)
+    r = infomec.infomec_training_time(s, z, discrete=False)
+    zs = infomec.standardise(z) + 1e-10 * np.random.default_rng(0).standard_normal(z.shape)
+    expected = infomec.mutual_info_knn(zs[:, 1], s[:, 2], k=3) / infomec.entropy(s[:, 2])
+    assert r["nmi"][2, 1] == pytest.approx(expected, abs=1e-12)
+    assert r["k"] == 3 and r["nmi"][2, 1] != pytest.approx(infomec.infomec(s, z, False)["nmi"][2, 1], abs=1e-6)
+
+
+def test_training_flavour_one_hot_encodes_integer_indices_like_the_standalone_one():
+    """VQ-VAE's indices: the authors' logger one-hot encodes integers too, so only k and pruning differ; on
+    codes whose ranges are all alike, the two flavours give the same numbers."""
+    s, codes, _ = quantized_case()
+    training = infomec.infomec_training_time(s, codes, discrete=True)
+    standalone = infomec.infomec(s, codes, discrete=True)
+    assert training["infoe_readout"] == "onehot"
+    assert (training["infom"], training["infoe"], training["infoc"]) == pytest.approx(
+        (standalone["infom"], standalone["infoe"], standalone["infoc"]), abs=1e-9)

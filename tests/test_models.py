@@ -153,3 +153,16 @@ def test_unknown_model_and_bad_image_size_are_clear_errors():
         models.build_model("gan", (16,), 4)
     with pytest.raises(ValueError, match="multiple of 16"):
         models.build_model("ae", (3, 40, 40), 4)
+
+
+def test_norms_and_transposed_conv_init_follow_the_authors_layers():
+    """InstanceNorm eps 1e-6 everywhere; transposed-conv kernels U(-b, b) with b = 1/sqrt(c_in * k * k) (the fan-in
+    of each output), not PyTorch's default for transposed convs (which uses c_out)."""
+    torch.manual_seed(0)
+    m = models.build_model("ae", (3, 64, 64), 12, "paper")
+    assert all(mod.eps == 1e-6 for mod in m.modules() if isinstance(mod, torch.nn.InstanceNorm2d))
+    for block in m.decoder.blocks:
+        c_in, _, k, _ = block.conv.weight.shape
+        bound = 1 / math.sqrt(c_in * k * k)
+        assert block.conv.weight.abs().max() <= bound
+        assert block.conv.weight.std().item() == pytest.approx(bound / math.sqrt(3), rel=0.05)  # uniform's std
