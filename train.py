@@ -30,6 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 import data
@@ -90,6 +91,9 @@ class Args:
     log_every: int = flag(250, "steps between progress lines (and metrics.jsonl entries)")
     ckpt_every: int = flag(1000, "steps between checkpoints (one is always written at the end)")
     eval_size: int = flag(10_000, "images in the fixed evaluation set (fewer if the dataset is smaller)")
+    eval_every: int = flag(0, "steps between learning-curve evaluations on the evaluation set (InfoMEC in both "
+                              "flavours, PSNR, codebook usage and range, decayed weights' norm), logged to "
+                              "curves.jsonl and drawn in curves.png; 0 = off")
     channels_last: bool = flag(False, "speed: channels-last memory layout (see the fenced speed section)")
     compile: bool = flag(False, "speed: torch.compile the encoder and decoder (autoencoders only)")
     bf16: bool = flag(False, "speed: bfloat16 autocast of the forward pass (for GPUs)")
@@ -122,6 +126,8 @@ def parse_args(argv=None):
         args.resolution = 64  # every other dataset is 64 px; the loader checks the file
     elif args.resolution < 32 or args.resolution % 16:  # 4 stride-2 layers; at 16 px InstanceNorm would see 1x1
         problems.append(f"--resolution must be a multiple of 16 and >= 32, got {args.resolution}")
+    if args.eval_every < 0:
+        problems.append(f"--eval-every must be >= 0 (0 = off), got {args.eval_every}")
     for name in ("steps", "batch_size", "log_every", "ckpt_every", "eval_size"):
         if getattr(args, name) < 1:
             problems.append(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -256,9 +262,50 @@ def fmt_time(seconds):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Evaluation: PSNR, codebook usage and InfoMEC on a fixed set, plus figures.
+# Evaluation: PSNR, codebook usage and InfoMEC (in both of the authors' flavours) on a fixed set, plus figures.
+def score_latents(sources, latents, values, discrete, active_fraction=1 / 20):
+    """InfoMEC of one evaluation set in both flavours of the authors' code (see infomec.infomec_training_time):
+    the standalone metric (top-level keys: infom, infoe, infoc, n_active, infoe_converged, nmi) and the
+    training-time one (under "training_flavour"). sources (N, n_s) ints; latents (N, n_z): integer codes if
+    `discrete`, else continuous; values (N, n_z) floats: a scalar-quantized model's z_q (None otherwise), which
+    the training-time flavour reads out linearly. Returns (dict for eval.json, standalone result for the heatmap)."""
+    standalone = infomec.infomec(sources, latents, discrete=discrete, active_fraction=active_fraction)
+    training = infomec.infomec_training_time(sources, latents if values is None else values, discrete=discrete)
+    keep = lambda r: {"infom": r["infom"], "infoe": r["infoe"], "infoc": r["infoc"], "n_active": r["n_active"],
+                      "infoe_converged": bool(r["converged"])}  # False: InfoE is a lower bound (see infomec.py)
+    result = {**keep(standalone), "nmi": standalone["nmi"].round(4).tolist(),
+              "training_flavour": {**keep(training), "nmi": training["nmi"].round(4).tolist()}}
+    return result, standalone
+
+
+def save_latents(path, sources, latents, values):
+    """The evaluation set's sources and latents (and quantized values), compressed and written atomically: enough
+    to rescore a run in either flavour without its checkpoint (`python sweep.py rescore`, `python infomec.py`)."""
+    arrays = {"sources": sources.astype(np.int16), "latents": latents.astype(np.int16 if latents.dtype.kind in "iu"
+                                                                              else np.float32)}
+    if values is not None:
+        arrays["values"] = values.astype(np.float32)
+    with open(path + ".tmp", "wb") as f:
+        np.savez_compressed(f, **arrays)
+    os.replace(path + ".tmp", path)
+
+
+def weight_summary(model):
+    """What weight decay acts on: the L2 norm of every decayed parameter together, and (quantized models) the
+    mean range max - min of a latent's codebook values."""
+    decayed = param_groups(model, 0.0)[0]["params"]
+    summary = {"decayed_norm": torch.sqrt(sum(p.detach().float().pow(2).sum() for p in decayed)).item()}
+    if model.latent == "scalar":
+        books = model.quantizer.codebooks().detach()  # (n_z, n_v)
+        summary["codebook_range"] = (books.max(1).values - books.min(1).values).mean().item()
+    return summary
+
+
 @torch.no_grad()
-def evaluate(args, model, dataset, out_dir):
+def evaluate(args, model, dataset, out_dir, figures=True, latents_name="eval_latents.npz"):
+    """PSNR, codebook usage and InfoMEC (both flavours) on the fixed evaluation set; writes the set's latents
+    (`latents_name`) and, if `figures`, the NMI heatmap, reconstructions and traversals. Touches no random
+    stream that training uses."""
     model.eval()
     device = next(model.parameters()).device
     factors = dataset.index_to_factors(data.eval_indices(dataset, args.eval_size)).to(device)  # (N, n_s)
@@ -269,24 +316,29 @@ def evaluate(args, model, dataset, out_dir):
         psnrs.append(models.psnr(model.reconstruct(x), x) * len(chunk))
     codes = torch.cat(codes)  # (N, n_z): integer indices (qlae) or continuous z (ae)
     discrete = model.latent in ("scalar", "vector")  # scored on integer indices
-    result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors)}
+    values = None
+    if model.latent == "scalar":  # the quantized values z_q = codebook_j[code_j], for the training-time flavour
+        values = model.quantizer.codebooks().cpu().gather(1, codes.t()).t()  # (N, n_z)
+    result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors), **weight_summary(model)}
     if discrete:
         result["codebook_usage"] = model.quantizer.usage(codes.to(device)).mean().item()
+    sources = factors.cpu().numpy()
+    if latents_name:
+        save_latents(os.path.join(out_dir, latents_name), sources, codes.numpy(),
+                     None if values is None else values.numpy())
     try:
-        scores = infomec.infomec(factors.cpu().numpy(), codes.numpy(), discrete=discrete,
-                                 active_fraction=args.active_fraction)
+        scores, standalone = score_latents(sources, codes.numpy(), None if values is None else values.numpy(),
+                                           discrete, args.active_fraction)
+        result.update(scores)
     except ValueError as e:  # e.g. a user's file whose evaluation set has a constant factor: keep the rest
         print(f"warning: InfoMEC not computed: {e}")
         result["infomec_error"] = str(e)
-        scores = None
-    if scores is not None:
-        result.update({k: scores[k] for k in ("infom", "infoe", "infoc", "n_active")})
-        result["infoe_converged"] = bool(scores["converged"])  # False: InfoE is a lower bound (see infomec.py)
-        result["nmi"] = scores["nmi"].round(4).tolist()
-        infomec.plot_nmi(scores, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
-                         title=f"{args.model}: InfoM {scores['infom']:.2f}  InfoE {scores['infoe']:.2f}  "
-                               f"InfoC {scores['infoc']:.2f}")
-    if len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE's vectors) traversals
+        standalone = None
+    if figures and standalone is not None:
+        infomec.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
+                         title=f"{args.model}: InfoM {standalone['infom']:.2f}  InfoE {standalone['infoe']:.2f}  "
+                               f"InfoC {standalone['infoc']:.2f}")
+    if figures and len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE) traversals
         draw_figures(model, dataset, factors[:8], codes, out_dir)
     model.train()
     return result
@@ -312,7 +364,8 @@ def draw_figures(model, dataset, factors, codes, out_dir):
     fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)
 
     if isinstance(model, models.InfoGAN):  # a GAN: 64 samples from the code prior (U[0,1] or the codebook grid)
-        samples = torch.sigmoid(model.decoder(model.sample_codes(64)))  # (64, C, H, W)
+        device = next(model.parameters()).device  # own stream: drawing samples leaves training's untouched
+        samples = torch.sigmoid(model.decoder(model.sample_codes(64, torch.Generator(device).manual_seed(0))))
         fig, axes = plt.subplots(8, 8, figsize=(8, 8))
         for ax, img in zip(axes.flat, samples):
             show(ax, img)
@@ -339,6 +392,52 @@ def draw_figures(model, dataset, factors, codes, out_dir):
             show(axes[j, k], imgs[k])
         axes[j, 0].set_ylabel(f"z{j}", rotation=0, labelpad=12, fontsize=8)
     fig.tight_layout(pad=0.1), fig.savefig(os.path.join(out_dir, "traversals.png"), dpi=80), plt.close(fig)
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+CURVE_PANELS = (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC"), ("psnr", "PSNR (dB)"),
+                ("decayed_norm", "norm of the decayed weights"), ("codebook_range", "codebook range (mean)"))
+
+
+def plot_curves(groups, path, labels, title=""):
+    """Learning curves from curves.jsonl rows. groups: one list of runs (each a list of rows) per label; a group of
+    several runs (seeds) is drawn as its mean and a band from its lowest to its highest run. InfoMEC panels: the
+    standalone flavour solid, the training-time flavour dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+    for (key, name), ax in zip(CURVE_PANELS, axes.flat):
+        for i, (runs, label) in enumerate(zip(groups, labels)):
+            colour = f"C{i}"
+            flavours = [(False, "-")] + [(True, "--")] * (key in ("infom", "infoe", "infoc"))
+            for training, style in flavours:
+                get = (lambda r: r.get("training_flavour", {}).get(key)) if training else (lambda r: r.get(key))
+                steps = sorted({r["step"] for run in runs for r in run if get(r) is not None})
+                if not steps:
+                    continue
+                table = np.array([[next((get(r) for r in run if r["step"] == s and get(r) is not None), np.nan)
+                                   for s in steps] for run in runs])  # (runs, steps)
+                mean = np.nanmean(table, 0)
+                ax.plot(steps, mean, style, color=colour,
+                        label=None if training else f"{label} (n={len(runs)})")
+                if len(runs) > 1 and not training:
+                    ax.fill_between(steps, np.nanmin(table, 0), np.nanmax(table, 0), color=colour, alpha=0.2)
+        ax.set_title(name + (" (solid: standalone, dashed: training-time)" if key == "infom" else ""), fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -393,13 +492,15 @@ def main(argv=None):
 
     os.makedirs(args.out_dir, exist_ok=True)
     ckpt_path, metrics_path = os.path.join(args.out_dir, "ckpt.pt"), os.path.join(args.out_dir, "metrics.jsonl")
+    curves_path = os.path.join(args.out_dir, "curves.jsonl")
     start = 0
     if os.path.exists(ckpt_path) and not args.resume:
         sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
                  "or choose another --out-dir")
     if args.resume and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "out_dir", "data_dir", "channels_last",
+        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "eval_every", "out_dir", "data_dir",
+                  "channels_last",
                   "compile", "bf16", "benchmark", "benchmark_nets"}  # (the last two: older checkpoints)
         diff = {k: (v, getattr(args, k)) for k, v in ckpt["args"].items() if k not in ignore and getattr(args, k) != v}
         if diff:
@@ -412,6 +513,7 @@ def main(argv=None):
         torch.set_rng_state(ckpt["torch_rng"])
         start = ckpt["step"]
         truncate_metrics(metrics_path, start)
+        truncate_metrics(curves_path, start)
         print(f"resumed from {ckpt_path} at step {start}")
     elif args.resume:
         print(f"no checkpoint in {args.out_dir}; starting from step 0")
@@ -426,9 +528,27 @@ def main(argv=None):
                      "step": step, "metrics": logs, "data_rng": generator.get_state(),
                      "torch_rng": torch.get_rng_state()}, ckpt_path)
 
+    def curve_point(step, result=None):
+        """One learning-curve point: evaluate (unless the final evaluation's result is given), log to curves.jsonl,
+        keep the evaluation set's latents in curve/. Training's random streams are saved and put back."""
+        nonlocal eval_seconds
+        if result is None:
+            t0, state = time.time(), torch.get_rng_state()
+            os.makedirs(os.path.join(args.out_dir, "curve"), exist_ok=True)
+            result = evaluate(args, model, dataset, args.out_dir, figures=False,
+                              latents_name=os.path.join("curve", f"latents-{step:07d}.npz"))
+            torch.set_rng_state(state)
+            eval_seconds += time.time() - t0
+        row = {"step": step, **{k: v for k, v in result.items() if isinstance(v, (int, float))},
+               "training_flavour": {k: v for k, v in result.get("training_flavour", {}).items() if k != "nmi"}}
+        with open(curves_path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(f"eval at step {step}: " + " | ".join(f"{k} {row[k]:.4f}" for k in ("psnr", "infom", "infoe", "infoc",
+                                                                                    "decayed_norm") if k in row), flush=True)
+
     # ---------------------------------------------------------------------------------------------- training
     model.train()
-    t_start, t_data, images, sums, counts, logs = time.time(), 0.0, 0, {}, {}, {}
+    t_start, t_data, images, sums, counts, logs, eval_seconds = time.time(), 0.0, 0, {}, {}, {}, 0.0
     for step in range(start + 1, args.steps + 1):
         t0 = time.time()
         x, _ = dataset.sample(args.batch_size, generator)  # (B, C, H, W) on the device
@@ -442,7 +562,7 @@ def main(argv=None):
         for k, v in {"loss": loss.item(), **logs}.items():
             sums[k], counts[k] = sums.get(k, 0.0) + v, counts.get(k, 0) + 1  # averaged over the log interval
         if step % args.log_every == 0 or step == args.steps:
-            elapsed = time.time() - t_start
+            elapsed = time.time() - t_start - eval_seconds  # training only
             means = {k: v / counts[k] for k, v in sums.items()}
             rate = images / elapsed
             row = {"step": step, **means, "img_per_s": rate, "data_share": t_data / elapsed}
@@ -452,14 +572,19 @@ def main(argv=None):
             with open(metrics_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
             sums, counts = {}, {}
+        if args.eval_every and step % args.eval_every == 0 and step < args.steps:  # before the checkpoint: a
+            curve_point(step)  # kill in between makes the resumed run evaluate this step again
         if step % args.ckpt_every == 0 or step == args.steps:
             checkpoint(step, logs)
-    train_seconds = time.time() - t_start
+    train_seconds = time.time() - t_start - eval_seconds  # (the learning-curve evaluations: curves.jsonl)
 
     # -------------------------------------------------------------------------------------------- evaluation
     t0 = time.time()
     result = evaluate(args, model, dataset, args.out_dir)
     result.update({"steps": args.steps, "train_seconds": train_seconds, "eval_seconds": time.time() - t0})
+    if args.eval_every:
+        curve_point(args.steps, result)
+        plot_curves([[read_jsonl(curves_path)]], os.path.join(args.out_dir, "curves.png"), [args.model])
     write_json(result, os.path.join(args.out_dir, "eval.json"))
     shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
     print("final:", json.dumps(shown))

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -180,7 +181,10 @@ def test_speed_options_do_not_change_the_method(tmp_path):
     for name, flags in (("plain", []), ("nhwc", ["--channels-last"]), ("bf16", ["--bf16"])):
         out, _ = run(tmp_path, name, *flags)
         losses[name] = [json.loads(l)["loss"] for l in open(os.path.join(out, "metrics.jsonl"))]
-    assert losses["plain"] == pytest.approx(losses["nhwc"], rel=1e-4)
+    # Same losses up to round-off, which Adam's first, sign-like steps amplify step by step: ~1e-6 relative at
+    # the first logged interval, ~2e-4 by step 6. A change to the method would differ at the first step already.
+    assert losses["plain"][0] == pytest.approx(losses["nhwc"][0], rel=1e-5)
+    assert losses["plain"] == pytest.approx(losses["nhwc"], rel=1e-3)
     assert all(math.isfinite(v) for v in losses["bf16"])
 
 
@@ -198,3 +202,35 @@ def test_the_prepared_gpu_check_runs_at_tiny_size_on_the_cpu(capsys):
     assert {r["options"] for r in result["rows"]} >= {"-", "channels_last"}
     assert all(r["img_per_s"] > 0 and 0 <= r["data_share"] < 1 for r in result["rows"])
     assert result["projection_h"] > 0 and "projected 200k steps" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["qlae", "ae"])
+def test_learning_curve_evaluations_leave_training_bit_identical(tmp_path, model):
+    """--eval-every evaluates mid-run on the evaluation set; the trained weights must be exactly those of a run
+    without it (evaluation uses no random stream of training's)."""
+    plain, _ = run(tmp_path, "plain", "--model", model)
+    curved, result = run(tmp_path, "curved", "--model", model, "--eval-every", "2")
+    a = torch.load(os.path.join(plain, "ckpt.pt"), weights_only=False)["model"]
+    b = torch.load(os.path.join(curved, "ckpt.pt"), weights_only=False)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    rows = [json.loads(l) for l in open(os.path.join(curved, "curves.jsonl"))]
+    assert [r["step"] for r in rows] == [2, 4, 6]
+    assert rows[-1]["infom"] == result["infom"]  # the last point is the final evaluation
+    for r in rows:
+        assert {"infom", "infoe", "infoc", "psnr", "decayed_norm"} <= set(r)
+        assert {"infom", "infoe", "infoc"} <= set(r["training_flavour"])
+    assert ("codebook_range" in rows[0]) == (model == "qlae")
+    assert os.path.getsize(os.path.join(curved, "curves.png")) > 0
+    assert sorted(os.listdir(os.path.join(curved, "curve"))) == ["latents-0000002.npz", "latents-0000004.npz"]
+
+
+def test_eval_json_holds_both_flavours_and_the_latents_to_rescore_them(tmp_path):
+    out, result = run(tmp_path, "qlae")
+    saved = json.load(open(os.path.join(out, "eval.json")))
+    assert {"infom", "infoe", "infoc", "training_flavour"} <= set(saved)
+    with np.load(os.path.join(out, "eval_latents.npz")) as f:
+        sources, codes, values = f["sources"], f["latents"], f["values"]
+    assert codes.dtype.kind == "i" and values.dtype == np.float32 and len(sources) == len(codes) == result["n_eval"]
+    rescored, _ = train.score_latents(sources, codes, values, discrete=True)
+    assert rescored["infom"] == pytest.approx(saved["infom"], abs=1e-9)
+    assert rescored["training_flavour"]["infoe"] == pytest.approx(saved["training_flavour"]["infoe"], abs=1e-6)
