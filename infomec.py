@@ -503,6 +503,10 @@ def main():
     p.add_argument("--discrete", action="store_true", help="latents are integer codes (quantized models)")
     p.add_argument("--k", type=int, default=10, help="neighbours of the k-NN MI estimator (continuous latents)")
     p.add_argument("--active-fraction", type=float, default=1 / 20, help="continuous pruning: range > max x this")
+    p.add_argument("--flavour", choices=["standalone", "training"], default="standalone",
+                   help="standalone: the authors' metric file (k, --active-fraction as given); training: their "
+                        "training-time logger (k = 3, range > max / 8, InfoE linear on the file's `values` if it has "
+                        "them: a quantized model's z_q); see infomec_training_time")
     p.add_argument("--plot", default="", help="also write the NMI heatmap to this PNG")
     p.add_argument("--benchmark", action="store_true", help="print timings for N = 10 000 and 100 000")
     a = p.parse_args()
@@ -520,9 +524,14 @@ def main():
         sources, latents = npz["sources"], npz["latents"]
     except KeyError as e:
         raise SystemExit(f"error: {a.file} has no array {e}; expected `sources` (N x n_s) and `latents` (N x n_z)")
-    r = infomec(sources, latents, a.discrete, a.k, a.active_fraction)
+    if a.flavour == "training":
+        values = npz["values"] if "values" in npz.files and a.discrete else None
+        r = infomec_training_time(sources, latents if values is None else values, a.discrete)
+    else:
+        r = infomec(sources, latents, a.discrete, a.k, a.active_fraction)
     print(f"InfoM {r['infom']:.4f}  InfoE {r['infoe']:.4f}  InfoC {r['infoc']:.4f}  "
-          f"({r['n_active']} of {latents.shape[1]} latents active; {'discrete' if a.discrete else 'continuous'}; "
+          f"({r['flavour']} flavour; {r['n_active']} of {latents.shape[1]} latents active; "
+          f"{'discrete' if a.discrete else 'continuous'}; InfoE read out {r['infoe_readout']}; "
           f"logistic regression {'converged' if r['converged'] else 'DID NOT converge'})")
     print("NMI (sources x latents):")
     print(np.array2string(r["nmi"], precision=3, suppress_small=True, max_line_width=200))

@@ -4,7 +4,9 @@
                                                       # interrupted ones resumed); --jobs N runs N at once
     python sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
     python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
-    python sweep.py rescore runs/sweep                # evaluate finished runs again (after an InfoMEC change)
+    python sweep.py rescore runs/sweep                # score finished runs again in both InfoMEC flavours
+    python sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
+    python sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
 
@@ -14,12 +16,15 @@ folders, tables), not part of the method, and train.py stays one readable traini
 """
 import argparse
 import functools
+import glob
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+
+import numpy as np
 
 import train
 
@@ -49,13 +54,15 @@ T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 
-def mean_ci(values):
-    """(mean, 95% CI half-width t(n-1) * std / sqrt(n)); the half-width is nan for a single value."""
+def mean_ci(values, population_std=False):
+    """(mean, 95% CI half-width t(n-1) * std / sqrt(n)); the half-width is nan for a single value. std is the
+    sample standard deviation (divisor n - 1), the textbook t-interval's; population_std=True divides by n, as
+    numpy's default std (and so the authors' table script) does, a half-width sqrt((n-1)/n) as wide."""
     n = len(values)
     mean = sum(values) / n
     if n < 2:
         return mean, math.nan
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n if population_std else n - 1))
     return mean, (T975[n - 2] if n - 1 <= len(T975) else 1.96) * std / math.sqrt(n)
 
 
@@ -135,25 +142,34 @@ def in_row(config, flags):
     return all(config[f] == v for f, v in zip(ROW_FIELDS, resolved) if f in config)
 
 
-def table(rows, runs, title):
-    lines = [f"**{title}**", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |", "|---|---|---|---|---|---|"]
+def flavour_of(result, flavour):
+    """The metrics of one eval.json in one InfoMEC flavour: "standalone" (top level) or "training" (the authors'
+    training-time logger: eval.json's "training_flavour"). PSNR is the same in both."""
+    if flavour == "standalone":
+        return result
+    return {"psnr": result.get("psnr"), **result.get("training_flavour", {})}
+
+
+def table(rows, runs, title, flavour="standalone", population_std=False):
+    lines = [f"**{title}** ({flavour} InfoMEC)", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |",
+             "|---|---|---|---|---|---|"]
     notes = []
     for _, label, flags in rows:
         members = [(c, r) for c, r in runs if in_row(c, flags)]
         scales = {tuple(c.get(f) for f in SCALE_FIELDS) for c, _ in members}
         if len(scales) > 1:
             notes.append(f"note: the {label} row mixes runs of different settings {SCALE_FIELDS}: {sorted(scales, key=str)}")
-        results = [r for _, r in members]
+        results = [flavour_of(r, flavour) for _, r in members]
         if not results:
             lines.append(f"| {label} | 0 | | | | |")
             continue
         cells = []
         for metric in METRICS:
-            values = [r[metric] for r in results if metric in r]  # a run may lack InfoMEC (see infomec_error)
+            values = [r[metric] for r in results if r.get(metric) is not None]  # a run may lack InfoMEC
             if not values:
                 cells.append("")
                 continue
-            mean, hw = mean_ci(values)
+            mean, hw = mean_ci(values, population_std)
             digits = 1 if metric == "psnr" else 2
             cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
         lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")
@@ -161,30 +177,63 @@ def table(rows, runs, title):
 
 
 def rescore(root):
-    """Evaluate every finished run under root again from its checkpoint (no training) and update its eval.json."""
-    folders = sorted(d for d, _, files in os.walk(root) if "eval.json" in files and "ckpt.pt" in files)
+    """Score every finished run under root again, in both flavours, and update its eval.json: from the saved
+    evaluation latents (eval_latents.npz: no checkpoint, no model, seconds) where they are, else from the
+    checkpoint (which also writes them)."""
+    folders = sorted(d for d, _, files in os.walk(root) if "eval.json" in files
+                     and ("eval_latents.npz" in files or "ckpt.pt" in files))
     for folder in folders:
         path = os.path.join(folder, "eval.json")
         with open(path) as f:
             old = json.load(f)
-        args, model, dataset = train.load_run(folder)
+        with open(os.path.join(folder, "config.json")) as f:
+            config = json.load(f)
         t0 = time.time()
-        result = train.evaluate(args, model, dataset, folder)
-        kept = {k: old[k] for k in ("steps", "train_seconds") if k in old}
-        train.write_json({**kept, **result, "eval_seconds": time.time() - t0}, path)
+        if os.path.exists(os.path.join(folder, "eval_latents.npz")):
+            with np.load(os.path.join(folder, "eval_latents.npz")) as saved:
+                sources, latents = saved["sources"], saved["latents"]
+                values = saved["values"] if "values" in saved else None
+            scores, _ = train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
+                                            config.get("active_fraction", 1 / 20))
+            result = {**old, **scores}
+        else:
+            args, model, dataset = train.load_run(folder)
+            result = {**{k: old[k] for k in ("steps", "train_seconds") if k in old},
+                      **train.evaluate(args, model, dataset, folder)}
+        train.write_json({**result, "eval_seconds": time.time() - t0}, path)
+        new = result.get("training_flavour", {})
         print(f"{folder}: InfoM {old.get('infom', math.nan):.3f} -> {result.get('infom', math.nan):.3f}, InfoE "
               f"{old.get('infoe', math.nan):.3f} -> {result.get('infoe', math.nan):.3f}, InfoC "
-              f"{old.get('infoc', math.nan):.3f} -> {result.get('infoc', math.nan):.3f}", flush=True)
+              f"{old.get('infoc', math.nan):.3f} -> {result.get('infoc', math.nan):.3f}; training-time flavour "
+              f"{new.get('infom', math.nan):.3f} / {new.get('infoe', math.nan):.3f} / {new.get('infoc', math.nan):.3f}",
+              flush=True)
     return folders
 
 
-def tables(runs):
-    text = "\n\n".join(table(rows, runs, title) for rows, title in
-                       ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
+def tables(runs, flavours=("standalone", "training"), population_std=False):
+    text = "\n\n".join(table(rows, runs, title, flavour, population_std) for flavour in flavours
+                        for rows, title in ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
     outside = [c.get("out_dir", "?") for c, _ in runs if not any(in_row(c, f) for _, _, f in MAIN + ABLATION + GAN)]
     if outside:
         text += f"\n\nruns in no row (their flags match no configuration above): {', '.join(sorted(outside))}"
     return text
+
+
+def curves(root, names, path):
+    """Overlay the learning curves (curves.jsonl) of the configurations `names` under root: one colour each, the
+    mean over seeds and a band from the lowest to the highest seed."""
+    groups, labels = [], []
+    for name, label, _ in MAIN + ABLATION + GAN:
+        if name in names and name not in labels:
+            runs = [train.read_jsonl(os.path.join(d, "curves.jsonl")) for d in sorted(glob.glob(os.path.join(root, f"{name}-s*")))
+                    if os.path.exists(os.path.join(d, "curves.jsonl"))]
+            if runs:
+                groups.append(runs), labels.append(name)
+    if not groups:
+        sys.exit(f"error: no curves.jsonl under {root} for {names} (train with --eval-every N)")
+    names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
+    train.plot_curves(groups, path, [names_of[n] for n in labels], title=f"learning curves: {root}")
+    print(f"wrote {path} ({', '.join(f'{n}: {len(g)} runs' for n, g in zip(labels, groups))})")
 
 
 def main(argv=None):
@@ -192,20 +241,27 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["run", "print", "table", "rescore"])
+    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
-    p.add_argument("--only", nargs="+", choices=names, help="run just these configurations")
+    p.add_argument("--only", nargs="+", choices=names, help="run (or draw the curves of) just these configurations")
+    p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
+                   help="table: which of the authors' two InfoMEC flavours (see infomec.infomec_training_time)")
+    p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
+    p.add_argument("--out", default="curves.png", help="curves: the figure to write")
     a = p.parse_args(argv)
+    if a.action == "curves":
+        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out)
     if a.action == "rescore" and not rescore(a.root):
         sys.exit(f"error: no finished run (ckpt.pt + eval.json) under {a.root}")
     if a.action in ("table", "rescore"):
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
-        print(tables(runs))
+        flavours = ("standalone", "training") if a.flavour == "both" else (a.flavour,)
+        print(tables(runs, flavours, a.population_std))
         return
     runs = commands(a.seeds, a.root, extra, a.only)
     if a.action == "print":

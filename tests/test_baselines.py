@@ -197,3 +197,33 @@ def test_rescore_evaluates_a_finished_run_again_and_keeps_its_training_record(tm
     assert "InfoM -1.000 ->" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         sweep.main(["rescore", str(tmp_path / "nothing")])
+
+
+def test_rescore_needs_only_the_saved_latents_and_tables_show_both_flavours(tmp_path, capsys):
+    """What the repository keeps of a published run (config.json, eval.json, eval_latents.npz) is enough to score
+    it again in either flavour: no checkpoint, no model."""
+    out = str(tmp_path / "qlae-s0")
+    first = train.main(["--model", "qlae", "--steps", "3", "--batch-size", "8", "--log-every", "1",
+                        "--eval-size", "300", "--out-dir", out])
+    os.remove(os.path.join(out, "ckpt.pt"))
+    path = os.path.join(out, "eval.json")
+    with open(path) as f:
+        stale = json.load(f)
+    stale.pop("training_flavour")
+    train.write_json({**stale, "infom": -1.0}, path)
+    sweep.main(["rescore", str(tmp_path)])
+    with open(path) as f:
+        again = json.load(f)
+    assert again["infom"] == pytest.approx(first["infom"], abs=1e-9)
+    assert again["training_flavour"]["infoe"] == pytest.approx(first["training_flavour"]["infoe"], abs=1e-9)
+    text = capsys.readouterr().out
+    assert "(standalone InfoMEC)" in text and "(training InfoMEC)" in text
+    sweep.main(["table", str(tmp_path), "--flavour", "training"])
+    text = capsys.readouterr().out
+    assert f"| QLAE | 1 | {first['training_flavour']['infom']:.2f} |" in text and "standalone" not in text
+
+
+def test_population_std_interval_is_narrower_by_sqrt_of_n_minus_1_over_n():
+    _, sample = sweep.mean_ci([1.0, 2.0, 3.0])
+    _, population = sweep.mean_ci([1.0, 2.0, 3.0], population_std=True)
+    assert population == pytest.approx(sample * math.sqrt(2 / 3))
