@@ -15,6 +15,7 @@ t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbi
 folders, tables), not part of the method, and train.py stays one readable training script.
 """
 import argparse
+import dataclasses
 import functools
 import glob
 import json
@@ -23,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -84,9 +86,18 @@ def commands(seeds, out, extra, only=None):
 
 def run_all(runs, jobs):
     """Run the commands, at most `jobs` at a time, each with its share of the CPU threads; log to train.log."""
-    todo = []
+    todo, failed = [], []
     for folder, cmd in runs:
-        if os.path.exists(os.path.join(folder, "eval.json")):
+        config = read_json(os.path.join(folder, "config.json"))
+        if config is not None:  # a folder trained before: by the same flags?
+            diff = config_mismatch(config, cmd)
+            if diff:
+                print(f"REFUSED: {folder} holds a run of other flags (folder, command): {diff}; move it away or "
+                      "choose another root", flush=True)
+                failed.append(folder)
+                continue
+        result = read_json(os.path.join(folder, "eval.json"))
+        if result is not None and config is not None and result.get("steps") == config.get("steps"):
             print(f"done already: {folder}")
             continue
         if os.path.exists(os.path.join(folder, "ckpt.pt")):
@@ -95,7 +106,7 @@ def run_all(runs, jobs):
     # Each run gets its share of the cores, unless OMP_NUM_THREADS is set already (e.g. to leave a core free).
     threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // jobs))
     env = {**os.environ, "OMP_NUM_THREADS": threads}
-    running, failed = [], []
+    running = []
     while todo or running:
         while todo and len(running) < jobs:
             folder, cmd = todo.pop(0)
@@ -114,13 +125,37 @@ def run_all(runs, jobs):
     return failed
 
 
+def read_json(path):
+    """The object in a JSON file; None if the file is missing. A broken file is reported by name, not raised, so
+    one bad run folder does not hide the good ones beside it."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            value = json.load(f)
+        if not isinstance(value, dict):
+            raise ValueError("not a JSON object")
+        return value
+    except (ValueError, OSError) as e:
+        print(f"warning: skipped {path}: unreadable ({e}); delete it and rerun (or rescore) that run", file=sys.stderr)
+        return None
+
+
+def config_mismatch(config, cmd):
+    """{field: (in the folder's config.json, from the command)} for the fields that define a run."""
+    wanted = dataclasses.asdict(train.parse_args([*cmd[2:], "--out-dir", "-"]))
+    fields = ROW_FIELDS + SCALE_FIELDS + ("seed", "n_latents", "values_per_latent", "eval_size")
+    return {f: (config.get(f), wanted[f]) for f in fields if config.get(f) != wanted[f]}
+
+
 def load_runs(root):
-    """Every finished run folder under root: (config, eval) pairs."""
+    """Every finished run folder under root: (config, eval) pairs. Unreadable files are reported and skipped."""
     found = []
     for dirpath, _, files in os.walk(root):
         if "eval.json" in files and "config.json" in files:
-            with open(os.path.join(dirpath, "config.json")) as f, open(os.path.join(dirpath, "eval.json")) as g:
-                found.append((json.load(f), json.load(g)))
+            config, result = read_json(os.path.join(dirpath, "config.json")), read_json(os.path.join(dirpath, "eval.json"))
+            if config is not None and result is not None:
+                found.append((config, result))
     return found
 
 
@@ -137,9 +172,12 @@ def row_key(flags, dataset):
 
 
 def in_row(config, flags):
-    """Does this run belong to the row with these flags? Fields an older config.json lacks are not compared."""
+    """Does this run belong to the row with these flags? A config.json that lacks a defining field belongs to no
+    row (it is listed as such, never counted in every row)."""
+    if not all(f in config for f in ROW_FIELDS):
+        return False
     resolved = row_key(tuple(flags), config.get("dataset", "shapes3d"))
-    return all(config[f] == v for f, v in zip(ROW_FIELDS, resolved) if f in config)
+    return all(config[f] == v for f, v in zip(ROW_FIELDS, resolved))
 
 
 def flavour_of(result, flavour):
@@ -184,22 +222,25 @@ def rescore(root):
                      and ("eval_latents.npz" in files or "ckpt.pt" in files))
     for folder in folders:
         path = os.path.join(folder, "eval.json")
-        with open(path) as f:
-            old = json.load(f)
-        with open(os.path.join(folder, "config.json")) as f:
-            config = json.load(f)
+        old, config = read_json(path), read_json(os.path.join(folder, "config.json"))
+        if old is None or config is None:
+            continue  # reported by read_json
         t0 = time.time()
-        if os.path.exists(os.path.join(folder, "eval_latents.npz")):
-            with np.load(os.path.join(folder, "eval_latents.npz")) as saved:
-                sources, latents = saved["sources"], saved["latents"]
-                values = saved["values"] if "values" in saved else None
-            scores, _ = train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
-                                            config.get("active_fraction", 1 / 20))
-            result = {**old, **scores}
-        else:
-            args, model, dataset = train.load_run(folder)
-            result = {**{k: old[k] for k in ("steps", "train_seconds") if k in old},
-                      **train.evaluate(args, model, dataset, folder)}
+        try:
+            if os.path.exists(os.path.join(folder, "eval_latents.npz")):
+                with np.load(os.path.join(folder, "eval_latents.npz")) as saved:  # arrays only: no pickles
+                    sources, latents = saved["sources"], saved["latents"]
+                    values = saved["values"] if "values" in saved.files else None
+                scores, _ = train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
+                                                config.get("active_fraction", 1 / 20))
+                result = {**old, **scores}
+            else:
+                args, model, dataset = train.load_run(folder)
+                result = {**{k: old[k] for k in ("steps", "train_seconds") if k in old},
+                          **train.evaluate(args, model, dataset, folder)}
+        except (SystemExit, ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
+            print(f"warning: skipped {folder}: {e}", file=sys.stderr)
+            continue
         train.write_json({**result, "eval_seconds": time.time() - t0}, path)
         new = result.get("training_flavour", {})
         print(f"{folder}: InfoM {old.get('infom', math.nan):.3f} -> {result.get('infom', math.nan):.3f}, InfoE "

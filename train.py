@@ -23,6 +23,7 @@ Deviations from the paper / reference code: the default run is CPU-sized (32 px,
 import argparse
 import contextlib
 import dataclasses
+import errno
 import json
 import math
 import os
@@ -233,27 +234,84 @@ def train_step(args, model, optimizers, x, step, generator, dataset_size, autoca
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Plumbing: atomic checkpoint, metrics log.
+# Plumbing: atomic checkpoint, safe loading, metrics log, the run folder's lock.
+CKPT_KEYS = ("model", "optimizers", "args", "step", "data_rng", "torch_rng")
+
+
 def atomic_save(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # atomic on POSIX and Windows: a reader sees the old file or the new one, never half
+    """torch.save to a temp file of this process's own, then rename over `path`: a reader (or a crash) sees the old
+    file or the new one, never half of one. A failed save (disk full) removes the temp file and says so."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)  # atomic on POSIX and Windows
+    except (OSError, RuntimeError) as e:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        full = getattr(e, "errno", None) == errno.ENOSPC or "unexpected pos" in str(e)
+        why = "the disk is full (or a quota is reached)" if full else f"{type(e).__name__}: {e}"
+        raise SystemExit(f"error: could not write {path}: {why}; the previous file there is intact. Free space "
+                         "and resume with --resume.") from None
+
+
+def load_checkpoint(path, device="cpu"):
+    """A checkpoint this project wrote: plain tensors, numbers, strings, lists and dicts, loaded with
+    weights_only=True, so a hostile file cannot run code. Anything else is refused with a message naming it."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # UnpicklingError (a pickle that would run code), EOFError / RuntimeError (truncated)
+        raise SystemExit(f"error: {path} is not a readable checkpoint of this project ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200] if str(e) else 'empty or truncated'}); delete it and "
+                         "train again (or restore it from a copy)") from None
+    missing = [k for k in CKPT_KEYS if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing:
+        raise SystemExit(f"error: {path} is not a checkpoint of this project (missing {missing}); delete it and "
+                         "train again")
+    return ckpt
 
 
 def write_json(obj, path):
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=2)
     os.replace(tmp, path)
 
 
 def truncate_metrics(path, last_step):
-    """On resume, drop log lines written after the checkpoint (they will be written again)."""
+    """On resume, drop log lines written after the checkpoint (they will be written again), and a torn line (a
+    crash or a full disk in the middle of an append)."""
     if os.path.exists(path):
+        keep = []
         with open(path) as f:
-            keep = [line for line in f if line.strip() and json.loads(line).get("step", 0) <= last_step]
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    print(f"warning: dropped an unreadable (torn) line of {path}")
+                    continue
+                if row.get("step", 0) <= last_step:
+                    keep.append(line if line.endswith("\n") else line + "\n")
         with open(path, "w") as f:
             f.writelines(keep)
+
+
+@contextlib.contextmanager
+def run_folder_lock(out_dir):
+    """Hold the run folder for this process alone: an exclusive lock on OUT_DIR/.lock. The operating system drops
+    it when the process ends, however it ends, so a crash cannot leave the folder locked. (No lock on systems
+    without fcntl, e.g. Windows.)"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(os.path.join(out_dir, ".lock"), "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SystemExit(f"error: another process is training in {out_dir}; wait for it to finish, or choose "
+                             "another --out-dir") from None
+        yield
 
 
 def fmt_time(seconds):
@@ -466,9 +524,14 @@ def build(args, dataset):
                               not args.frozen_values, args.global_codebook)
 
 
+def config_of(args):
+    """config.json: every resolved flag, and the steps at which --lr was changed on resume (if it was)."""
+    return {**dataclasses.asdict(args), **({"lr_changes": args.lr_changes} if hasattr(args, "lr_changes") else {})}
+
+
 def load_run(out_dir, device="cpu"):
     """(args, model in eval mode, dataset) of a run folder's checkpoint: to draw or score a trained model again."""
-    ckpt = torch.load(os.path.join(out_dir, "ckpt.pt"), map_location=device, weights_only=False)
+    ckpt = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), device)
     args = Args(**{k: v for k, v in ckpt["args"].items() if k in {f.name for f in dataclasses.fields(Args)}})
     dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
     model = build(args, dataset).to(device)
@@ -491,6 +554,13 @@ def main(argv=None):
     generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
 
     os.makedirs(args.out_dir, exist_ok=True)
+    with run_folder_lock(args.out_dir):
+        return run(args, dataset, model, prepare, autocast, optimizers, generator)
+
+
+def run(args, dataset, model, prepare, autocast, optimizers, generator):
+    """Train (or resume) into args.out_dir, evaluate, write the results. main() holds the folder's lock."""
+    device = next(model.parameters()).device
     ckpt_path, metrics_path = os.path.join(args.out_dir, "ckpt.pt"), os.path.join(args.out_dir, "metrics.jsonl")
     curves_path = os.path.join(args.out_dir, "curves.jsonl")
     start = 0
@@ -498,33 +568,52 @@ def main(argv=None):
         sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
                  "or choose another --out-dir")
     if args.resume and os.path.exists(ckpt_path):
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = load_checkpoint(ckpt_path, device)
+        # Flags that may change on resume: how long, where, how fast, how often to log, and --lr (the advice after
+        # a divergence); every other flag defines the run and must match.
         ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "eval_every", "out_dir", "data_dir",
-                  "channels_last",
-                  "compile", "bf16", "benchmark", "benchmark_nets"}  # (the last two: older checkpoints)
-        diff = {k: (v, getattr(args, k)) for k, v in ckpt["args"].items() if k not in ignore and getattr(args, k) != v}
+                  "channels_last", "compile", "bf16", "lr", "lr_changes"}
+        diff = {k: (v, getattr(args, k, None)) for k, v in ckpt["args"].items()
+                if k not in ignore and getattr(args, k, None) != v}
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
+        start = ckpt["step"]
+        if args.steps < start:
+            sys.exit(f"error: the checkpoint in {args.out_dir} is at step {start}, beyond --steps {args.steps}; a run "
+                     f"cannot be shortened: pass --steps >= {start}, or train a new --out-dir")
         model.load_state_dict(ckpt["model"])
-        saved = ckpt.get("optimizers") or {"model": ckpt["optimizer"]}  # (checkpoints before the GANs: one)
         for name, opt in optimizers.items():
-            opt.load_state_dict(saved[name])
+            opt.load_state_dict(ckpt["optimizers"][name])
+            for group in opt.param_groups:
+                group["lr"] = args.lr  # the saved state holds the old lr
+        if "lr_changes" in ckpt["args"]:
+            args.lr_changes = ckpt["args"]["lr_changes"]
+        if args.lr != ckpt["args"]["lr"]:
+            print(f"note: --lr {ckpt['args']['lr']} -> {args.lr} from step {start} (recorded in config.json)")
+            args.lr_changes = [*ckpt["args"].get("lr_changes", []), [start, args.lr]]
         generator.set_state(ckpt["data_rng"])
         torch.set_rng_state(ckpt["torch_rng"])
-        start = ckpt["step"]
         truncate_metrics(metrics_path, start)
         truncate_metrics(curves_path, start)
         print(f"resumed from {ckpt_path} at step {start}")
     elif args.resume:
         print(f"no checkpoint in {args.out_dir}; starting from step 0")
-    write_json(dataclasses.asdict(args), os.path.join(args.out_dir, "config.json"))
+    eval_path = os.path.join(args.out_dir, "eval.json")
+    if start < args.steps and os.path.exists(eval_path):  # extending a finished run: its old result is stale
+        os.remove(eval_path)
+    write_json(config_of(args), os.path.join(args.out_dir, "config.json"))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} on {args.dataset} {dataset.image_shape}, {model.n_latents} latents, {n_params / 1e6:.2f} M params, "
           f"device {device}, run folder {args.out_dir}")
 
     def checkpoint(step, logs):
+        bad = [name for name, p in model.named_parameters() if not torch.isfinite(p).all()]
+        if bad:  # never save weights that are not finite: the last checkpoint stays the one to resume from
+            sys.exit(f"error: the weights became NaN or inf by step {step} (e.g. {bad[0]}); not checkpointed, so "
+                     f"{ckpt_path} (the last good step) is intact. The likely cause is a learning rate too large "
+                     f"for this setting: resume with a smaller one, e.g. --resume --lr {args.lr / 3:g}")
         atomic_save({"model": model.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
-                     "args": dataclasses.asdict(args),
+                     "args": config_of(args),
                      "step": step, "metrics": logs, "data_rng": generator.get_state(),
                      "torch_rng": torch.get_rng_state()}, ckpt_path)
 
@@ -556,8 +645,9 @@ def main(argv=None):
         t_data += time.time() - t0
         loss, logs = train_step(args, model, optimizers, x, step, generator, len(dataset), autocast)
         if not torch.isfinite(loss):  # the step is taken, but no checkpoint will hold its result
-            sys.exit(f"error: loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) is intact. "
-                     "Try a smaller --lr.")
+            sys.exit(f"error: the loss became {loss.item()} at step {step}; the last checkpoint ({ckpt_path}) holds "
+                     "finite weights of an earlier step. The likely cause is a learning rate too large for this "
+                     f"setting: resume with a smaller one, e.g. --resume --lr {args.lr / 3:g}")
         images += args.batch_size
         for k, v in {"loss": loss.item(), **logs}.items():
             sums[k], counts[k] = sums.get(k, 0.0) + v, counts.get(k, 0) + 1  # averaged over the log interval

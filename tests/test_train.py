@@ -129,7 +129,7 @@ def test_an_existing_run_is_not_overwritten_without_resume(tmp_path):
 def test_resume_with_different_flags_is_refused(tmp_path):
     run(tmp_path, "x")
     with pytest.raises(SystemExit, match="differ from the checkpoint"):
-        run(tmp_path, "x", "--resume", "--lr", "0.01")
+        run(tmp_path, "x", "--resume", "--weight-decay", "0")
 
 
 @pytest.mark.parametrize("flags, message", [

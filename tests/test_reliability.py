@@ -1,0 +1,176 @@
+"""Careless users, hostile files and faults: nothing a user loads runs code, a crash loses no finished work, stale
+results never reach a table, and every refusal says what to fix."""
+import json
+import os
+
+import pytest
+import torch
+
+import sweep
+import train
+
+TINY = ["--dataset", "shapes3d", "--resolution", "32", "--steps", "6", "--batch-size", "8", "--log-every", "2",
+        "--ckpt-every", "3", "--eval-size", "300"]
+
+
+def run(tmp_path, name, *flags):
+    out = str(tmp_path / name)
+    return out, train.main([*TINY, "--out-dir", out, *flags])
+
+
+class Payload:
+    """Unpickling this creates a file: if the marker appears, loading ran code from the file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def plant_malicious_checkpoint(folder, marker):
+    os.makedirs(folder, exist_ok=True)
+    torch.save({"model": Payload(marker), "optimizers": {}, "args": {}, "step": 1, "data_rng": None,
+                "torch_rng": None}, os.path.join(folder, "ckpt.pt"))
+
+
+def test_a_malicious_checkpoint_runs_no_code_anywhere_it_is_loaded(tmp_path):
+    marker = str(tmp_path / "pwned")
+    folder = str(tmp_path / "qlae-s0")
+    plant_malicious_checkpoint(folder, marker)
+    with pytest.raises(SystemExit, match="not a readable checkpoint"):
+        train.main([*TINY, "--out-dir", folder, "--resume"])
+    with pytest.raises(SystemExit, match="not a readable checkpoint"):
+        train.load_run(folder)
+    with open(os.path.join(folder, "eval.json"), "w") as f, open(os.path.join(folder, "config.json"), "w") as g:
+        json.dump({"steps": 6}, f), json.dump({"model": "qlae"}, g)
+    sweep.rescore(str(tmp_path))  # reports the file and goes on
+    assert not os.path.exists(marker)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", b"PK\x03\x04truncated"])
+def test_a_corrupt_or_empty_checkpoint_is_named_with_what_to_do(tmp_path, content):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "ckpt.pt").write_bytes(content)
+    with pytest.raises(SystemExit, match=r"ckpt.pt is not a readable checkpoint .*delete it"):
+        train.main([*TINY, "--out-dir", str(folder), "--resume"])
+
+
+def test_a_foreign_checkpoint_is_refused_by_name(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    torch.save({"weights": torch.zeros(3)}, str(folder / "ckpt.pt"))
+    with pytest.raises(SystemExit, match="not a checkpoint of this project"):
+        train.main([*TINY, "--out-dir", str(folder), "--resume"])
+
+
+def test_a_torn_last_metrics_line_does_not_block_resume(tmp_path):
+    out, _ = run(tmp_path, "x", "--steps", "3")
+    with open(os.path.join(out, "metrics.jsonl"), "a") as f:
+        f.write('{"step": 4, "lo')  # the disk filled up in the middle of an append
+    train.main([*TINY, "--out-dir", out, "--resume"])
+    assert [json.loads(l)["step"] for l in open(os.path.join(out, "metrics.jsonl"))] == [2, 3, 4, 6]
+
+
+def test_non_finite_weights_are_never_checkpointed_and_a_smaller_lr_resumes(tmp_path, monkeypatch):
+    out, _ = run(tmp_path, "x", "--steps", "3")  # a good checkpoint at step 3
+    good = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)
+    real_update = train.update
+
+    def diverging(optimizer, loss):  # the update of step 6 (loss still finite) leaves NaN weights
+        real_update(optimizer, loss)
+        if optimizer.state_dict()["state"][0]["step"] == 6:
+            with torch.no_grad():
+                next(p for g in optimizer.param_groups for p in g["params"]).fill_(float("nan"))
+
+    monkeypatch.setattr(train, "update", diverging)
+    with pytest.raises(SystemExit, match=r"NaN or inf by step 6.*--resume --lr"):
+        train.main([*TINY, "--out-dir", out, "--resume"])
+    kept = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)
+    assert kept["step"] == 3 and all(torch.equal(good["model"][k], kept["model"][k]) for k in good["model"])
+    monkeypatch.setattr(train, "update", real_update)
+    train.main([*TINY, "--out-dir", out, "--resume", "--lr", "3e-4"])  # the advice works
+    config = json.load(open(os.path.join(out, "config.json")))
+    assert config["lr"] == 3e-4 and config["lr_changes"] == [[3, 3e-4]]
+    saved = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)
+    assert saved["optimizers"]["model"]["param_groups"][0]["lr"] == 3e-4
+
+
+def test_a_finished_run_cannot_be_shortened_on_resume(tmp_path):
+    out, _ = run(tmp_path, "x")
+    before = open(os.path.join(out, "eval.json")).read()
+    with pytest.raises(SystemExit, match="at step 6, beyond --steps 3; a run cannot be shortened"):
+        train.main([*TINY, "--out-dir", out, "--resume", "--steps", "3"])
+    assert open(os.path.join(out, "eval.json")).read() == before
+    assert json.load(open(os.path.join(out, "config.json")))["steps"] == 6
+
+
+def test_extending_a_finished_run_removes_its_stale_result_first(tmp_path, monkeypatch):
+    out, _ = run(tmp_path, "x")
+
+    def killed(*a, **k):
+        raise KeyboardInterrupt  # the extension dies before it is evaluated
+
+    monkeypatch.setattr(train, "evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train.main([*TINY, "--out-dir", out, "--resume", "--steps", "9"])
+    assert not os.path.exists(os.path.join(out, "eval.json"))  # no old result beside the newer checkpoint
+
+
+def test_two_processes_cannot_train_into_one_folder_and_a_crash_leaves_no_lock(tmp_path):
+    out = tmp_path / "x"
+    out.mkdir()
+    with train.run_folder_lock(str(out)):  # another trainer holds the folder
+        with pytest.raises(SystemExit, match="another process is training in"):
+            train.main([*TINY, "--out-dir", str(out)])
+    with pytest.raises(RuntimeError):
+        with train.run_folder_lock(str(out)):
+            raise RuntimeError("a crash while training")
+    train.main([*TINY, "--out-dir", str(out)])  # nothing stuck
+
+
+def test_sweep_refuses_a_folder_of_other_flags_instead_of_tabling_it(tmp_path, capsys):
+    folder = tmp_path / "qlae-s0"
+    folder.mkdir()
+    config = train.config_of(train.parse_args(["--model", "qlae", "--steps", "20", "--out-dir", str(folder)]))
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "eval.json").write_text(json.dumps({"steps": 20, "infom": 0.5}))
+    runs = sweep.commands([0], str(tmp_path), ["--steps", "10"], ["qlae"])
+    assert sweep.run_all(runs, 1) == [str(folder)]
+    out = capsys.readouterr().out
+    assert "REFUSED" in out and "'steps': (20, 10)" in out and "done already" not in out
+
+
+def test_an_empty_or_broken_run_file_reaches_no_row_and_hides_no_good_run(tmp_path, capsys):
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "config.json").write_text(json.dumps(train.config_of(train.parse_args(["--model", "ae", "--out-dir", "g"]))))
+    (good / "eval.json").write_text(json.dumps({"infom": 0.4, "infoe": 0.8, "infoc": 0.2, "psnr": 30.0}))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "config.json").write_text("{}")
+    (empty / "eval.json").write_text(json.dumps({"infom": 0.9}))
+    torn = tmp_path / "torn"
+    torn.mkdir()
+    (torn / "config.json").write_text(json.dumps({"model": "qlae"}))
+    (torn / "eval.json").write_text('{"infom": 0.')
+    text = sweep.tables(sweep.load_runs(str(tmp_path)), ("standalone",))
+    assert "| AE | 1 | 0.40 |" in text and "| QLAE | 0 |" in text and "runs in no row" in text
+    assert "torn/eval.json: unreadable" in capsys.readouterr().err
+
+
+def test_a_full_disk_during_a_save_says_so_and_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = str(tmp_path / "ckpt.pt")
+    train.atomic_save({"step": 1}, path)
+
+    def full(obj, f):
+        raise RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
+                           "data/0: file write failed; unexpected pos 88576 vs 88528")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(SystemExit, match="the disk is full"):
+        train.atomic_save({"step": 2}, path)
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=True) == {"step": 1}
+    assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temp file left behind
