@@ -150,20 +150,25 @@ def test_confidence_interval_arithmetic_on_hand_made_numbers():
     assert math.isnan(sweep.mean_ci([4.0])[1])
 
 
+def full_config(model, **changes):
+    """A config.json as train.py writes it (every resolved flag), with some fields changed."""
+    return {**train.config_of(train.parse_args(["--model", model, "--out-dir", "x"])), **changes}
+
+
 def test_table_groups_run_folders_by_their_flags(tmp_path):
     for i, (model, wd, infom) in enumerate([("qlae", 0.1, 0.8), ("qlae", 0.1, 0.9), ("qlae", 0.1, 1.0),
                                             ("qlae", 0.0, 0.5), ("ae", 0.0, 0.4)]):
         folder = tmp_path / f"run{i}"
         folder.mkdir()
-        (folder / "config.json").write_text(json.dumps({"model": model, "weight_decay": wd, "global_codebook": False}))
+        (folder / "config.json").write_text(json.dumps(full_config(model, weight_decay=wd)))
         (folder / "eval.json").write_text(json.dumps({"infom": infom, "infoe": 0.5, "infoc": 0.3, "psnr": 30.0}))
     text = sweep.table(sweep.ABLATION, sweep.load_runs(str(tmp_path)), "t")
     assert f"| QLAE | 3 | 0.90 ± {4.303 * 0.1 / math.sqrt(3):.2f} |" in text
     assert "| QLAE w/o weight decay | 1 | 0.50 |" in text
     assert "| QLAE w/ global codebook | 0 |" in text
-    for name, config in (("gan", {"model": "qlinfogan", "weight_decay": 0.0}),
-                         ("odd", {"model": "qlae", "weight_decay": 1.0, "out_dir": "odd"}),  # no such row
-                         ("long", {"model": "ae", "weight_decay": 0.0, "steps": 9000})):  # a different length
+    for name, config in (("gan", full_config("qlinfogan", weight_decay=0.0)),
+                         ("odd", full_config("qlae", weight_decay=1.0, out_dir="odd")),  # no such row
+                         ("long", full_config("ae", steps=9000))):  # a different length
         folder = tmp_path / name
         folder.mkdir()
         (folder / "config.json").write_text(json.dumps(config))
