@@ -1,6 +1,6 @@
 """InfoMEC: InfoM (modularity), InfoE (explicitness), InfoC (compactness), from first principles.
 
-Paper: Hsu et al., NeurIPS 2023, Section 5 ("InfoMEC"). numpy + torch only; this file stands on its own.
+Paper: Hsu et al., NeurIPS 2023, the section "InfoMEC". numpy + torch only; this file stands on its own.
 
 Given sources s (N x n_s, discrete ground-truth factors) and latents z (N x n_z):
   NMI_ij = I(s_i; z_j) / H(s_i)                          (n_s x n_z, in [0, 1], nats cancel)

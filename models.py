@@ -1,7 +1,7 @@
 """Encoders, decoders and the objectives: the autoencoders (AE, QLAE and baselines) and the GANs (InfoWGAN-GP,
 QLInfoWGAN-GP).
 
-Paper: Hsu et al., NeurIPS 2023, Section 4 (QLAE) and Appendix (architectures). The objectives:
+Paper: Hsu et al., NeurIPS 2023, the QLAE objective and the appendix on architectures. The objectives:
   AE    loss = reconstruction
   QLAE  loss = reconstruction + 0.01 * quantization_loss + 0.01 * commitment_loss
 where reconstruction is binary cross-entropy between decoder logits and the pixels in [0, 1], averaged over
@@ -285,7 +285,7 @@ def bioae_loss(model, x, activity_weight):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# InfoWGAN-GP and QLInfoWGAN-GP (paper Section 5.2; method.md section 5). The same encoder and decoder as above:
+# InfoWGAN-GP and QLInfoWGAN-GP (the paper's InfoGAN variants). The same encoder and decoder as above:
 # the decoder is the generator, fed ONLY the code z (no separate noise vector); the encoder is the critic's trunk,
 # with a value head on its features, and its own latent head is InfoGAN's Q-head that predicts z from the image.
 class InfoGAN(AutoEncoder):

@@ -1,6 +1,6 @@
 """Latent quantization: one small learnable scalar codebook per latent dimension.
 
-Paper: Hsu et al., "Disentanglement via Latent Quantization", NeurIPS 2023, Section 3 ("Latent quantization").
+Paper: Hsu et al., "Disentanglement via Latent Quantization", NeurIPS 2023, the method section ("latent quantization").
 
 The idea in four lines:
   * latent dimension j has its own codebook V_j = {v_j1, ..., v_jn_v} of n_v scalars (default n_v = 10);

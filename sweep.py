@@ -10,7 +10,7 @@
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
 
-Paper: Section 6, Tables 1-2, the ablations and the GAN rows: mean and 95% confidence-interval half-width
+Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
 folders, tables), not part of the method, and train.py stays one readable training script.
 """

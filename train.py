@@ -7,7 +7,7 @@ InfoMEC) and draw it.
     python train.py --preset paper       # the paper's scale for one GPU: paper nets, 64 px, batch 128, 200k steps
     python train.py --help               # every flag
 
-Paper: Hsu et al., NeurIPS 2023, Section 4 and Appendix (training details). The second half of the method is
+Paper: Hsu et al., NeurIPS 2023, the method (weight decay) and the appendix (training details). The second half of the method is
 the optimiser: AdamW with an unusually high decoupled weight decay (0.1 for QLAE), on every weight matrix,
 kernel, norm scale and the decoder's constant input; biases, norm shifts and the codebook values are not
 decayed. Weight decay keeps the networks small, so they cannot memorise an arbitrary map from the grid of codes
@@ -38,7 +38,7 @@ import data
 import infomec
 import models
 
-# The paper's hyperparameters, in plain sight (Section 6 / Appendix). Weight decay per model when --weight-decay
+# The paper's hyperparameters, in plain sight (experiments and appendix). Weight decay per model when --weight-decay
 # is not given; beta (beta-VAE), beta_TC (beta-TCVAE) and the BioAE activity weight per dataset. The procedural
 # benchmarks use the Shapes3D column (dsprites and vector have no paper value).
 DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01,
@@ -54,7 +54,7 @@ PRESETS = {
     "paper": {"net": "paper", "resolution": 64, "batch_size": 128, "steps": 200_000, "lr": 1e-3,
               "log_every": 1000, "ckpt_every": 5000},
 }
-# The GANs' optimiser differs (method.md section 5): Adam(W) lr 2e-4, betas (0, 0.9), batch 64 also at paper scale.
+# The GANs' optimiser differs (the authors' GAN setting): Adam(W) lr 2e-4, betas (0, 0.9), batch 64 also at paper scale.
 GAN_PRESETS = {"cpu": {"lr": 2e-4}, "paper": {"lr": 2e-4, "batch_size": 64}}
 
 

@@ -1,4 +1,4 @@
-"""Executable specification of the baselines and ablations (method.md sections 1-2, 7) and of sweep.py."""
+"""Executable specification of the baselines and ablations (beta-VAE, beta-TCVAE, BioAE, the ablations) and of sweep.py."""
 import json
 import math
 import os

@@ -1,4 +1,4 @@
-"""Executable specification of data.py: the procedural benchmarks (datasets.md)."""
+"""Executable specification of data.py: the procedural benchmarks (same factors and sizes as the real ones)."""
 import pytest
 import torch
 

@@ -1,4 +1,4 @@
-"""Executable specification of InfoWGAN-GP and QLInfoWGAN-GP (method.md section 5): where each loss's gradient
+"""Executable specification of InfoWGAN-GP and QLInfoWGAN-GP (the paper's InfoGAN variants): where each loss's gradient
 goes, the 5:1 update schedule, the code priors, and a smoke run of each variant through train.py."""
 import json
 import os

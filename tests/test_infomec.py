@@ -1,4 +1,4 @@
-"""Executable specification of infomec.py (paper Section 5, method.md section 6): known answers, invariances,
+"""Executable specification of infomec.py (the paper's InfoMEC): known answers, invariances,
 the estimators against independent references, and clear errors on bad input."""
 import math
 import os
@@ -12,7 +12,7 @@ import infomec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# The reference implementation's values on the same constructions (method.md section 6): InfoM, InfoE, InfoC.
+# The authors' standalone metric on the same constructions (their random draws, not ours): InfoM, InfoE, InfoC.
 REFERENCE = {
     "identity": (0.995, 0.9998, 0.995),
     "rotation": (0.429, 0.9998, 0.291),

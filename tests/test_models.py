@@ -1,4 +1,4 @@
-"""Executable specification of models.py: objectives and where their gradients go (method.md sections 2 and 4)."""
+"""Executable specification of models.py: objectives and where their gradients go (the objectives and the authors' nets)."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""Executable specification of quantizer.py (paper Section 3, method.md section 1)."""
+"""Executable specification of quantizer.py (the paper's latent quantization)."""
 import pytest
 import torch
 

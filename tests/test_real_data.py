@@ -1,5 +1,5 @@
 """Loaders for the real datasets and for bring-your-own .npz files, tested on tiny fabricated files with the real
-layout (datasets.md): a known image planted at a known index must come back at that index's factors."""
+layout (as each dataset is released): a known image planted at a known index must come back at that index's factors."""
 import os
 
 import numpy as np

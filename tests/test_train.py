@@ -1,4 +1,4 @@
-"""Executable specification of train.py: the optimiser setting (method.md section 3) and the run plumbing."""
+"""Executable specification of train.py: the optimiser setting (AdamW, two parameter groups, element-wise clipping) and the run plumbing."""
 import json
 import math
 import os
@@ -164,7 +164,7 @@ def test_help_documents_every_flag():
 def test_command_line_qlae_learns_the_vector_benchmark(tmp_path):
     """End to end through the command line, as a user runs it: QLAE reconstructs the tiny data from codes that
     determine every source (InfoE near 1). (Modularity is not asserted: on 120 points of a random mixing map it is
-    a property of the benchmark as much as of the model; see the README's results for the image benchmark.)"""
+    a property of the benchmark as much as of the model; see results/README.md for the image benchmark.)"""
     cmd = [sys.executable, "train.py", "--dataset", "vector", "--steps", "3000", "--batch-size", "128",
            "--log-every", "1000", "--out-dir", str(tmp_path / "v")]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

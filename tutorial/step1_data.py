@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Step 1: the data, and what "disentangled" would mean on it
 #
-# Runtime: 3 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's Section 2 (problem setting).
+# Runtime: 3 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's problem setting (sources, latents, disentanglement).
 #
 # Disentanglement is defined against **sources**: the few independent factors that generated the data. The paper
 # evaluates on datasets whose sources are known because the images were rendered from them; here we render a

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Step 2: latent quantization, where every gradient goes
 #
-# Runtime: 3.5 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's Section 3 and `quantizer.py`.
+# Runtime: 3.5 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's method section (latent quantization) and `quantizer.py`.
 #
 # The first half of the method: each latent dimension j gets its **own** small scalar codebook V_j of n_v values
 # (n_v = 10; initialised evenly from -0.5 to 0.5, then learned). The encoder's continuous output z_c is snapped,

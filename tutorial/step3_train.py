@@ -73,7 +73,7 @@ savefig(fig, "step3_codebooks_and_curves.png")
 # would shrink a weight by only 1 - exp(-0.3) = 26 %), while the paper's 200 000 steps are twenty of them. The
 # regulariser has barely started to act. But that is not the whole story: with wd = 1.0 (time constant 1 000
 # steps) three 6 000-step seeds were no more modular than without decay, and 3.4 dB worse at reconstruction
-# (README, "The paper's tables at CPU scale"). Exercise 10 asks what you would change to see its effect.
+# (results/README.md, "The paper's tables at CPU scale"). Exercise 10 asks what you would change to see its effect.
 
 # %%
 for name, r in results.items():

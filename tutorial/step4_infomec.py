@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Step 4: information theory for InfoMEC
 #
-# Runtime: 7 s on a 2-core CPU (fast mode: 3 s; GPU: not measured). Reads alongside the paper's Section 5 and `infomec.py`.
+# Runtime: 7 s on a 2-core CPU (fast mode: 3 s; GPU: not measured). Reads alongside the paper's InfoMEC section and `infomec.py`.
 #
 # InfoMEC measures disentanglement with mutual information between each source s_i and each latent z_j, in
 # three numbers: InfoM (modularity: does each latent carry one source?), InfoC (compactness: is each source in

@@ -2,13 +2,13 @@
 # # Step 5: the comparison, looked at
 #
 # Runtime: 7 min on a 2-core CPU on top of step 3's runs (one more run: a beta-VAE; one thread, the other
-# core busy), GPU: not measured; fast mode: about 15 s. Reads alongside the paper's Section 6 (results) and `sweep.py`.
+# core busy), GPU: not measured; fast mode: about 15 s. Reads alongside the paper's experiments and `sweep.py`.
 #
 # Step 3 trained an AE, a QLAE and a QLAE without weight decay; here a beta-VAE (beta = 3, the paper's value for
 # Shapes3D) joins them, and we look at what each latent encodes: the NMI heatmaps (sources down, latents across)
 # and the traversals (one row per latent: decode the first evaluation image's latent with that one coordinate
 # swept; for the QLAE over the values of its codebook). One seed at a shortened length is an illustration, not a
-# result: the README's tables (`python sweep.py run ...`) give means and confidence intervals over seeds.
+# result: the tables in results/README.md (`python sweep.py run ...`) give means and confidence intervals over seeds.
 
 # %%
 import os
@@ -61,7 +61,7 @@ for name in ("ae", "qlae"):
 # for both the AE and the beta-VAE. The QLAE puts the wall hue mostly into z11 and z10 (NMI 0.50 and 0.33, each
 # over 80 % of that latent's information) and the floor hue into z3 (0.38); the AE spreads each hue over several
 # latents at NMI 0.18 or less. No model encodes the object's scale or shape yet at this length: they are small
-# in a 32 px image and contribute little to the reconstruction loss, which is why the README's tables use
+# in a 32 px image and contribute little to the reconstruction loss, which is why the tables in results/README.md use
 # 6 000 steps and why the paper's 200 000 steps at 64 px matter.
 #
 # ## Traversals

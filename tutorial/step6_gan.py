@@ -3,7 +3,7 @@
 #
 # Runtime: 8 min on a 2-core CPU (3 000 critic steps; one thread, the other core busy), GPU: not measured;
 # fast mode: about 15 s.
-# Reads alongside the paper's Section 5.2 and the GAN part of `models.py`.
+# Reads alongside the paper's InfoGAN experiments and the GAN part of `models.py`.
 #
 # Latent quantization is not tied to autoencoders. The paper adds it to InfoWGAN-GP, a GAN that must be able to
 # read its own code back from what it generates:
@@ -84,7 +84,7 @@ savefig(fig, "step6_gan.png")
 # %% [markdown]
 # Reading it. This is a young GAN. After 3 000 critic steps (600 generator steps; the normal mode on a 2-core
 # CPU) the value gap has peaked and is falling, the latent loss is down to about 0.005, and the samples are
-# still dark, noisy colour fields with a rough wall/floor split. Twice as long (the README's 6 000-step runs)
+# still dark, noisy colour fields with a rough wall/floor split. Twice as long (the 6 000-step runs of results/README.md)
 # gives recognisable wall and floor colours and a blob for the object, and traversals in which single latents
 # change a wall or floor hue on their own. The paper trains 200 000 critic steps on 64 px images; step 7 gives
 # the commands.

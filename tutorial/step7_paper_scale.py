@@ -3,7 +3,7 @@
 #
 # Runtime: 2 s (it trains nothing unless a GPU is present and RUN_GPU_CHECK=1 is set: then the GPU check,
 # designed to take under 5 minutes; not yet run on a GPU).
-# Reads alongside the paper's Section 6 and Appendix (training details).
+# Reads alongside the paper's experiments and its appendix (training details).
 #
 # Everything so far ran at "CPU scale": 32 px images, the narrow "cpu" nets, batch 64, a few thousand steps.
 # The paper's scale is one flag away, `--preset paper`: the 12-layer nets, 64 px, batch 128, 200 000 steps
@@ -45,7 +45,7 @@ check(3.0 < n_enc < 4.5 and 3.0 < n_dec < 5.0, "the nets have the paper's size (
 #
 # What to expect, from the paper (its Table 1, Shapes3D, 7 seeds): QLAE reaches higher InfoM and InfoE than the
 # AE, beta-VAE, beta-TCVAE and BioAE at an AE-like PSNR; without weight decay its InfoM and InfoE drop; VQ-VAE
-# is much less modular; QLInfoWGAN-GP gains over InfoWGAN-GP in the same way. The README records what this
+# is much less modular; QLInfoWGAN-GP gains over InfoWGAN-GP in the same way. results/README.md records what this
 # project has measured so far and what it has not (no GPU was available when it was written).
 
 # %% [markdown]

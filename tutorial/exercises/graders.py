@@ -165,7 +165,7 @@ def grade_why_weight_decay(answer):
     expect(isinstance(answer, str) and answer.strip().lower() in "abcd" and len(answer.strip()) == 1,
            f"ANSWER should be one letter, a, b, c or d; got {answer!r}")
     digest = hashlib.sha256(("qlae:" + answer.strip().lower()).encode()).hexdigest()
-    expect(digest == WHY_WEIGHT_DECAY, "not this one. Re-read step 3's opening and the paper's Section 3: what can "
+    expect(digest == WHY_WEIGHT_DECAY, "not this one. Re-read step 3's opening and the paper's method section (latent quantization and weight decay): what can "
                                        "a network with large weights do with a grid of codes that a small one cannot?")
 
 
