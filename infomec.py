@@ -37,6 +37,7 @@ import argparse
 import math
 import time
 import warnings
+import zipfile
 
 import numpy as np
 import torch
@@ -135,7 +136,12 @@ def standardise(z):
     return (z - z.mean(0)) / np.where(std > 0, std, 1.0)
 
 
+MAX_SOURCE_CLASSES, MAX_CODE_VALUES = 1000, 10_000  # beyond these a "label" is almost surely a continuous value
+
+
 def check_inputs(sources, latents, discrete, k):
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValueError(f"k (neighbours of the k-NN estimator) must be a positive integer, got {k!r}")
     sources, latents = np.asarray(sources), np.asarray(latents)
     for name, a in (("sources", sources), ("latents", latents)):
         if a.ndim != 2:
@@ -146,13 +152,24 @@ def check_inputs(sources, latents, discrete, k):
         raise ValueError(f"sources and latents disagree on N: {sources.shape[0]} vs {latents.shape[0]}")
     if not discrete and sources.shape[0] <= k:
         raise ValueError(f"the k-NN estimator needs N > k samples, got N = {sources.shape[0]}, k = {k}")
+    if sources.shape[1] == 0 or latents.shape[1] == 0 or sources.shape[0] == 0:
+        raise ValueError(f"need at least one sample, source and latent; got sources {sources.shape}, latents "
+                         f"{latents.shape}")
     s = np.stack([encode_labels(sources[:, i], f"sources[:, {i}]") for i in range(sources.shape[1])], 1)
+    if s.max() >= MAX_SOURCE_CLASSES:
+        i = int(np.argmax(s.max(0)))
+        raise ValueError(f"sources[:, {i}] takes {s[:, i].max() + 1} distinct values; sources must be discrete "
+                         f"factors with fewer than {MAX_SOURCE_CLASSES} values (bin a continuous factor first)")
     for i in range(s.shape[1]):
         if s[:, i].max() == 0:
             raise ValueError(f"sources[:, {i}] is constant; every source must take at least two values")
     if discrete:
         latents = np.stack([encode_labels(latents[:, j], f"latents[:, {j}] (pass discrete=False for continuous "
                                                           "latents)") for j in range(latents.shape[1])], 1)
+        if latents.max() >= MAX_CODE_VALUES:
+            raise ValueError(f"a discrete latent takes {latents.max() + 1} distinct values (at most "
+                             f"{MAX_CODE_VALUES} are scored as codes): are these continuous latents? pass "
+                             "discrete=False (CLI: drop --discrete)")
     return s, latents.astype(np.int64 if discrete else np.float64)
 
 
@@ -356,6 +373,9 @@ def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20):
     continuous pruning rule (reference 1/20; the authors' training-time logger used 1/8).
     Returns a dict: infom, infoe, infoc, nmi (n_s, n_z), active (n_z bools), n_active, converged, and settings.
     """
+    if not 0 < active_fraction < 1:
+        raise ValueError(f"active_fraction must be in (0, 1) (a latent is active if its range exceeds this "
+                         f"fraction of the largest), got {active_fraction!r}")
     s, z = check_inputs(sources, latents, discrete, k)
     nmi = nmi_matrix(s, z, discrete, k)
     ranges = z.max(0) - z.min(0)  # on raw latents (codes: > 0 iff the latent is not constant)
@@ -520,15 +540,25 @@ def main():
             print(f"{case:16s} {r['infom']:6.3f} {r['infoe']:6.3f} {r['infoc']:6.3f} {mig(s, z, discrete):6.3f}")
         return
     try:
-        npz = np.load(a.file)
+        npz = np.load(a.file)  # allow_pickle=False (numpy's default): a file cannot run code
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError("an .npy array, not an .npz archive of named arrays")
         sources, latents = npz["sources"], npz["latents"]
     except KeyError as e:
         raise SystemExit(f"error: {a.file} has no array {e}; expected `sources` (N x n_s) and `latents` (N x n_z)")
-    if a.flavour == "training":
-        values = npz["values"] if "values" in npz.files and a.discrete else None
-        r = infomec_training_time(sources, latents if values is None else values, a.discrete)
-    else:
-        r = infomec(sources, latents, a.discrete, a.k, a.active_fraction)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise SystemExit(f"error: {a.file} is not a readable .npz file ({e}); expected an archive with arrays "
+                         "`sources` (N x n_s) and `latents` (N x n_z), e.g. from np.savez")
+    if a.k < 1 or not 0 < a.active_fraction < 1:
+        raise SystemExit(f"error: --k must be >= 1 and --active-fraction in (0, 1); got {a.k}, {a.active_fraction}")
+    try:
+        if a.flavour == "training":
+            values = npz["values"] if "values" in npz.files and a.discrete else None
+            r = infomec_training_time(sources, latents if values is None else values, a.discrete)
+        else:
+            r = infomec(sources, latents, a.discrete, a.k, a.active_fraction)
+    except ValueError as e:
+        raise SystemExit(f"error: {a.file}: {e}")
     print(f"InfoM {r['infom']:.4f}  InfoE {r['infoe']:.4f}  InfoC {r['infoc']:.4f}  "
           f"({r['flavour']} flavour; {r['n_active']} of {latents.shape[1]} latents active; "
           f"{'discrete' if a.discrete else 'continuous'}; InfoE read out {r['infoe_readout']}; "

@@ -211,7 +211,7 @@ def ae_loss(model, x):
     return recon, {"recon": recon.item()}
 
 
-def qlae_loss(model, x, quantization_weight=0.01, commitment_weight=0.01):
+def qlae_loss(model, x, quantization_weight, commitment_weight):
     z_c = model.encoder(x)  # (B, n_z) continuous
     z_q, indices = model.quantizer(z_c)  # (B, n_z) values, (B, n_z) integers
     recon = reconstruction_loss(model.decoder(straight_through(z_c, z_q)), x)
@@ -221,7 +221,7 @@ def qlae_loss(model, x, quantization_weight=0.01, commitment_weight=0.01):
     return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(), "usage": usage}
 
 
-def vqvae_loss(model, x, codebook_weight=1.0, commitment_weight=0.25):
+def vqvae_loss(model, x, codebook_weight, commitment_weight):
     """VQ-VAE: the same two routed losses as QLAE, on vectors, with the original paper's weights 1 and 0.25."""
     z_e = model.encoder(x).view(len(x), model.n_latents, -1)  # (B, n_z, code_dim)
     z_q, indices = model.quantizer(z_e)  # (B, n_z, code_dim), (B, n_z)
@@ -311,10 +311,6 @@ class InfoGAN(AutoEncoder):
         return self.value_head(h).squeeze(1), self.encoder.head(h)
 
 
-CRITIC_STEPS = 5  # critic updates per generator update; training steps count critic updates
-GP_WEIGHT, LATENT_WEIGHT, QL_WEIGHT = 10.0, 200.0, 0.01
-
-
 def gradient_penalty(critic_value, real, fake, generator=None):
     """WGAN-GP's two-sided penalty (Gulrajani et al. 2017): mean over examples of (||grad_x D(x_hat)||_2 - 1)^2,
     at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per example; the norm is over the whole image.
@@ -338,24 +334,25 @@ def latent_terms(model, z_hat, z):
     return latent, quantization_loss(z_hat, z_q), commitment_loss(z_hat, z_q)
 
 
-def critic_loss(model, real, z, generator=None):
-    """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL). The fake batch is
-    made from z without a graph: this loss trains the critic (and Q-head) only."""
+def critic_loss(model, real, z, w, generator=None):
+    """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL); the weights come in
+    w (train.LOSS_WEIGHTS). The fake batch is made from z without a graph: this trains the critic (and Q-head) only."""
     with torch.no_grad():
         fake = torch.sigmoid(model.decoder(z))  # (B, C, H, W) in [0, 1], like the data
     d_real, _ = model.critic(real)  # (B,)
     d_fake, z_hat = model.critic(fake)  # (B,), (B, n_z)
     gp = gradient_penalty(lambda x: model.critic(x)[0], real, fake, generator)
     latent, ql, cl = latent_terms(model, z_hat, z)
-    loss = d_fake.mean() - d_real.mean() + GP_WEIGHT * gp + LATENT_WEIGHT * latent + QL_WEIGHT * (ql + cl)
+    loss = (d_fake.mean() - d_real.mean() + w["gp_weight"] * gp + w["latent_weight"] * latent
+            + w["quantization_weight"] * ql + w["commitment_weight"] * cl)
     return loss, {"gap": (d_real.mean() - d_fake.mean()).item(), "gp": gp.item(), "latent": latent.item()}
 
 
-def generator_loss(model, z):
+def generator_loss(model, z, w):
     """-D(fake) + 200 latent (+ the two QL terms). Trains the generator and, through z, the codebook values."""
     d_fake, z_hat = model.critic(torch.sigmoid(model.decoder(z)))  # (B,), (B, n_z)
     latent, ql, cl = latent_terms(model, z_hat, z)
-    loss = -d_fake.mean() + LATENT_WEIGHT * latent + QL_WEIGHT * (ql + cl)
+    loss = -d_fake.mean() + w["latent_weight"] * latent + w["quantization_weight"] * ql + w["commitment_weight"] * cl
     return loss, {"g_loss": loss.item(), "g_latent": latent.item()}
 
 
@@ -389,20 +386,20 @@ def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, 
     raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 
-def model_loss(name, model, x, beta=3.0, beta_tc=3.0, activity_weight=0.01, dataset_size=None):
-    """Plain switch on the model name: returns (loss, dict of logged floats)."""
+def model_loss(name, model, x, w, dataset_size=None):
+    """Plain switch on the model name: returns (loss, dict of logged floats). w: the weights (train.weights)."""
     if name == "ae":
         return ae_loss(model, x)
     elif name == "qlae":
-        return qlae_loss(model, x)
+        return qlae_loss(model, x, w["quantization_weight"], w["commitment_weight"])
     elif name == "vae":
-        return vae_loss(model, x, beta)
+        return vae_loss(model, x, w["beta"])
     elif name == "tcvae":
-        return tcvae_loss(model, x, beta_tc, dataset_size)
+        return tcvae_loss(model, x, w["beta_tc"], dataset_size)
     elif name == "bioae":
-        return bioae_loss(model, x, activity_weight)
+        return bioae_loss(model, x, w["activity_weight"])
     elif name == "vqvae":
-        return vqvae_loss(model, x)
+        return vqvae_loss(model, x, w["vq_codebook_weight"], w["vq_commitment_weight"])
     raise ValueError(f"unknown autoencoder {name!r} (the GANs train with critic_loss / generator_loss)")
 
 
@@ -410,7 +407,7 @@ if __name__ == "__main__":
     for net in NETS:
         m = build_model("qlae", (3, 64, 64), 12, net)
         x = torch.rand(2, 3, 64, 64)
-        loss, logs = qlae_loss(m, x)
+        loss, logs = qlae_loss(m, x, 0.01, 0.01)
         n_enc = sum(p.numel() for p in m.encoder.parameters())
         n_dec = sum(p.numel() for p in m.decoder.parameters())
         print(f"{net:6s} 64 px: encoder {n_enc / 1e6:.2f} M, decoder {n_dec / 1e6:.2f} M params; "

@@ -144,6 +144,7 @@ def read_json(path):
 def config_mismatch(config, cmd):
     """{field: (in the folder's config.json, from the command)} for the fields that define a run."""
     wanted = dataclasses.asdict(train.parse_args([*cmd[2:], "--out-dir", "-"]))
+    config = {**train.LOSS_WEIGHTS, **config}  # (see in_row)
     fields = ROW_FIELDS + SCALE_FIELDS + ("seed", "n_latents", "values_per_latent", "eval_size")
     return {f: (config.get(f), wanted[f]) for f in fields if config.get(f) != wanted[f]}
 
@@ -161,7 +162,8 @@ def load_runs(root):
 
 # A run belongs to the row whose flags resolve (through train.py's own defaults) to the same values of these
 # fields; runs that match no row are reported, not dropped or mixed in silently.
-ROW_FIELDS = ("model", "weight_decay", "global_codebook", "frozen_values", "beta", "beta_tc", "activity_weight")
+ROW_FIELDS = ("model", "weight_decay", "global_codebook", "frozen_values", "beta", "beta_tc", "activity_weight",
+              *train.LOSS_WEIGHTS)
 SCALE_FIELDS = ("dataset", "resolution", "net", "steps", "batch_size", "lr")
 
 
@@ -174,6 +176,8 @@ def row_key(flags, dataset):
 def in_row(config, flags):
     """Does this run belong to the row with these flags? A config.json that lacks a defining field belongs to no
     row (it is listed as such, never counted in every row)."""
+    # (the loss weights became flags later: a config.json without them was trained with the paper's values)
+    config = {**train.LOSS_WEIGHTS, **config}
     if not all(f in config for f in ROW_FIELDS):
         return False
     resolved = row_key(tuple(flags), config.get("dataset", "shapes3d"))

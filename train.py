@@ -38,17 +38,27 @@ import data
 import infomec
 import models
 
-# The paper's hyperparameters, in plain sight (experiments and appendix). Weight decay per model when --weight-decay
-# is not given; beta (beta-VAE), beta_TC (beta-TCVAE) and the BioAE activity weight per dataset. The procedural
-# benchmarks use the Shapes3D column (dsprites and vector have no paper value).
-DEFAULT_WEIGHT_DECAY = {"ae": 0.0, "qlae": 0.1, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01,
-                        "infogan": 1e-4, "qlinfogan": 1e-3}
-PAPER_HYPERPARAMETERS = {  # dataset: (beta, beta_tc, activity_weight, qlae weight decay, qlinfogan weight decay)
+# ----------------------------------------------------------------------------------------------------------
+# The paper's recipe: every number of it, in this one block; each has a flag (named beside it) that overrides it.
+# Optimiser: AdamW, lr 1e-3 (--lr), betas (0.9, 0.999), constant lr; gradients of the decayed group clipped
+# element-wise to [-1, 1]. GANs: lr 2e-4, betas (0, 0.9) (GAN_PRESETS below).
+LOSS_WEIGHTS = {  # the objectives' weights, relative to the per-pixel mean reconstruction BCE
+    "quantization_weight": 0.01,  # --quantization-weight  QLAE, QLInfoWGAN-GP: pulls codebook values to encodings
+    "commitment_weight": 0.01,  # --commitment-weight      QLAE, QLInfoWGAN-GP: pulls encodings to their values
+    "vq_codebook_weight": 1.0,  # --vq-codebook-weight     VQ-VAE (its original paper's values)
+    "vq_commitment_weight": 0.25,  # --vq-commitment-weight
+    "gp_weight": 10.0,  # --gp-weight                      (QL)InfoWGAN-GP: gradient penalty
+    "latent_weight": 200.0,  # --latent-weight             (QL)InfoWGAN-GP: InfoGAN's latent (code) reconstruction
+    "critic_steps": 5,  # --critic-steps                   (QL)InfoWGAN-GP: critic updates per generator update
+}
+WEIGHT_DECAY = {"ae": 0.0, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01, "infogan": 1e-4}  # --weight-decay
+PER_DATASET = {  # --beta, --beta-tc, --activity-weight, --weight-decay (QLAE, QLInfoWGAN-GP)
+    # dataset: (beta-VAE beta, beta-TCVAE beta_TC, BioAE activity weight, QLAE weight decay, QLInfoWGAN-GP w. d.)
     "shapes3d": (3.0, 3.0, 0.01, 0.1, 1e-3),
     "mpi3d": (0.1, 0.3, 0.01, 0.001, 1e-3),
     "falcor3d": (10.0, 3.0, 0.01, 0.1, 1e-4),
     "isaac3d": (0.3, 1.0, 0.1, 0.1, 1e-3),
-}
+}  # the procedural benchmarks (and dsprites, vector: no paper value) use the Shapes3D row
 PRESETS = {
     "cpu": {},  # the Args defaults below
     "paper": {"net": "paper", "resolution": 64, "batch_size": 128, "steps": 200_000, "lr": 1e-3,
@@ -81,6 +91,13 @@ class Args:
     beta: float = flag(-1.0, "beta-VAE KL weight; -1 = the paper's value for the dataset (Shapes3D: 3)")
     beta_tc: float = flag(-1.0, "beta-TCVAE total-correlation weight; -1 = the paper's (Shapes3D: 3)")
     activity_weight: float = flag(-1.0, "BioAE activity (mean z^2) weight; -1 = the paper's (0.01)")
+    quantization_weight: float = flag(LOSS_WEIGHTS["quantization_weight"], "QLAE / QLInfoWGAN-GP quantization loss")
+    commitment_weight: float = flag(LOSS_WEIGHTS["commitment_weight"], "QLAE / QLInfoWGAN-GP commitment loss")
+    vq_codebook_weight: float = flag(LOSS_WEIGHTS["vq_codebook_weight"], "VQ-VAE codebook loss")
+    vq_commitment_weight: float = flag(LOSS_WEIGHTS["vq_commitment_weight"], "VQ-VAE commitment loss")
+    gp_weight: float = flag(LOSS_WEIGHTS["gp_weight"], "GANs: gradient penalty")
+    latent_weight: float = flag(LOSS_WEIGHTS["latent_weight"], "GANs: latent (code) reconstruction")
+    critic_steps: int = flag(LOSS_WEIGHTS["critic_steps"], "GANs: critic updates per generator update")
     values_per_latent: int = flag(10, "values in each latent's scalar codebook (qlae)")
     n_latents: int = flag(0, "number of latents; 0 = 2 x the number of sources")
     global_codebook: bool = flag(False, "ablation: one scalar codebook shared by every latent (qlae)")
@@ -119,30 +136,56 @@ def parse_args(argv=None):
     parser.set_defaults(**{**PRESETS[first.preset], **gan})  # explicit flags still win over the preset
     args = Args(**vars(parser.parse_args(argv)))
     problems = []
-    if args.model not in DEFAULT_WEIGHT_DECAY:
-        problems.append(f"--model must be one of {sorted(DEFAULT_WEIGHT_DECAY)}, got {args.model!r}")
+    if args.model not in models.MODELS:
+        problems.append(f"--model must be one of {sorted(models.MODELS)}, got {args.model!r}")
     if args.net not in models.NETS:
         problems.append(f"--net must be one of {sorted(models.NETS)}, got {args.net!r}")
-    if args.data_dir or args.dataset not in ("shapes3d", "vector"):
-        args.resolution = 64  # every other dataset is 64 px; the loader checks the file
-    elif args.resolution < 32 or args.resolution % 16:  # 4 stride-2 layers; at 16 px InstanceNorm would see 1x1
-        problems.append(f"--resolution must be a multiple of 16 and >= 32, got {args.resolution}")
+    given = {a.split("=")[0] for a in (sys.argv[1:] if argv is None else argv) if a.startswith("--")}
+    if args.data_dir or args.dataset not in ("shapes3d", "vector"):  # every other dataset is 64 px
+        if "--resolution" in given and args.resolution != 64:
+            problems.append(f"--resolution {args.resolution} cannot apply: {args.dataset} is 64 px (drop the flag)")
+        args.resolution = 64
+    elif args.dataset == "vector" and "--resolution" in given:
+        problems.append("--resolution applies to image datasets; vector data has none (drop the flag)")
+    elif not 32 <= args.resolution <= 1024 or args.resolution % 16:  # 4 stride-2 layers: at 16 px, 1 x 1 maps
+        problems.append(f"--resolution must be a multiple of 16 from 32 to 1024, got {args.resolution}")
+    # Flags that one kind of model reads and the others would silently ignore.
+    users = {"--global-codebook": ("qlae", "qlinfogan"), "--frozen-values": ("qlae", "qlinfogan"),
+             "--values-per-latent": ("qlae", "qlinfogan"), "--beta": ("vae",), "--beta-tc": ("tcvae",),
+             "--activity-weight": ("bioae",)}
+    for name, models_using in users.items():
+        if name in given and args.model not in models_using:
+            problems.append(f"{name} applies to --model {' or '.join(models_using)}, not {args.model} (drop the flag)")
+    # Sizes checked before any work (an absurd one would otherwise fail in the allocator minutes later).
+    limits = {"batch_size": 65_536, "steps": 10 ** 9, "eval_size": 10 ** 6, "values_per_latent": 1024,
+              "n_latents": 1024}
+    for name, most in limits.items():
+        if getattr(args, name) > most:
+            problems.append(f"--{name.replace('_', '-')} must be at most {most:,}, got {getattr(args, name):,}")
+    if not 0 <= args.seed < 2 ** 63:
+        problems.append(f"--seed must be an integer from 0 to 2**63 - 1, got {args.seed}")
+    if args.eval_size < 16:
+        problems.append(f"--eval-size must be >= 16 (InfoMEC's k-NN estimator and the figures need them), got "
+                        f"{args.eval_size}")
     if args.eval_every < 0:
         problems.append(f"--eval-every must be >= 0 (0 = off), got {args.eval_every}")
-    for name in ("steps", "batch_size", "log_every", "ckpt_every", "eval_size"):
+    for name in ("steps", "batch_size", "log_every", "ckpt_every"):
         if getattr(args, name) < 1:
             problems.append(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if not (args.lr > 0 and math.isfinite(args.lr)):
         problems.append(f"--lr must be a positive number, got {args.lr}")
     paper_key = "mpi3d" if args.dataset.startswith("mpi3d") else args.dataset
-    beta, beta_tc, activity, qlae_decay, qlgan_decay = PAPER_HYPERPARAMETERS.get(paper_key,
-                                                                                 PAPER_HYPERPARAMETERS["shapes3d"])
+    beta, beta_tc, activity, qlae_decay, qlgan_decay = PER_DATASET.get(paper_key, PER_DATASET["shapes3d"])
     if args.weight_decay == -1:
-        args.weight_decay = {"qlae": qlae_decay, "qlinfogan": qlgan_decay}.get(
-            args.model, DEFAULT_WEIGHT_DECAY.get(args.model, 0.0))
+        args.weight_decay = {"qlae": qlae_decay, "qlinfogan": qlgan_decay, **WEIGHT_DECAY}.get(args.model, 0.0)
     args.beta = beta if args.beta == -1 else args.beta
     args.beta_tc = beta_tc if args.beta_tc == -1 else args.beta_tc
     args.activity_weight = activity if args.activity_weight == -1 else args.activity_weight
+    for name in LOSS_WEIGHTS:
+        if not (getattr(args, name) >= 0 and math.isfinite(getattr(args, name))):
+            problems.append(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    if args.critic_steps < 1:
+        problems.append(f"--critic-steps must be >= 1, got {args.critic_steps}")
     for name in ("beta", "beta_tc", "activity_weight"):
         if not getattr(args, name) >= 0:
             problems.append(f"--{name.replace('_', '-')} must be >= 0 (or -1 for the paper's), got {getattr(args, name)}")
@@ -211,23 +254,28 @@ def update(optimizer, loss):
     optimizer.step()
 
 
+def weights(args):
+    """The objectives' weights as the loss functions take them: LOSS_WEIGHTS (or their flags) and the per-dataset
+    beta, beta_TC and activity weight."""
+    return {name: getattr(args, name) for name in (*LOSS_WEIGHTS, "beta", "beta_tc", "activity_weight")}
+
+
 def train_step(args, model, optimizers, x, step, generator, dataset_size, autocast=contextlib.nullcontext):
-    """One optimiser step; returns (loss, dict of logged floats). A GAN step is one critic update, and every 5th
-    step also one generator update on fresh codes. `autocast` wraps the forward passes (see --bf16)."""
+    """One optimiser step; returns (loss, dict of logged floats). A GAN step is one critic update, and every
+    critic_steps-th step (5) also one generator update on fresh codes. `autocast` wraps the forward passes (see --bf16)."""
     if args.model not in models.GANS:
         with autocast():
-            loss, logs = models.model_loss(args.model, model, x, args.beta, args.beta_tc, args.activity_weight,
-                                           dataset_size)
+            loss, logs = models.model_loss(args.model, model, x, weights(args), dataset_size)
         update(optimizers["model"], loss)  # a non-finite loss is caught by the caller before the next step
         return loss, logs
     with torch.no_grad():
         z = model.sample_codes(len(x), generator)  # (B, n_z)
     with autocast():
-        loss, logs = models.critic_loss(model, x, z, generator)
+        loss, logs = models.critic_loss(model, x, z, weights(args), generator)
     update(optimizers["critic"], loss)  # moves only the critic's part (the others' stray grads are reset later)
-    if step % models.CRITIC_STEPS == 0:
+    if step % args.critic_steps == 0:
         with autocast():
-            g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator))
+            g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator), weights(args))
         update(optimizers["generator"], g_loss)
         logs.update(g_logs)
     return loss, logs
@@ -413,10 +461,10 @@ def draw_figures(model, dataset, factors, codes, out_dir):
         ax.imshow(img.permute(1, 2, 0).cpu().numpy().squeeze(), cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([]), ax.set_yticks([])
 
-    x = dataset.render(factors)  # (8, C, H, W)
-    recon = torch.sigmoid(model.reconstruct(x))  # (8, C, H, W)
-    fig, axes = plt.subplots(2, 8, figsize=(8, 2.2))
-    for i in range(8):
+    x = dataset.render(factors)  # (n <= 8, C, H, W): a small user dataset may have fewer
+    recon = torch.sigmoid(model.reconstruct(x))  # (n, C, H, W)
+    fig, axes = plt.subplots(2, len(x), figsize=(8, 2.2), squeeze=False)
+    for i in range(len(x)):
         show(axes[0, i], x[i]), show(axes[1, i], recon[i])
     axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("recon")
     fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)

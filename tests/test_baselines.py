@@ -107,11 +107,12 @@ def test_every_model_trains_a_few_steps_on_images_and_its_loss_falls(name):
     torch.manual_seed(6)
     ds = data.Shapes3D(32)
     m = models.build_model(name, ds.image_shape, 12, "cpu")
-    opt = torch.optim.AdamW(train.param_groups(m, train.DEFAULT_WEIGHT_DECAY[name]), lr=1e-3)
+    args = train.parse_args(["--model", name, "--out-dir", "x"])  # the paper's weight decay and loss weights
+    opt = torch.optim.AdamW(train.param_groups(m, args.weight_decay), lr=1e-3)
     x, _ = ds.sample(16, torch.Generator().manual_seed(0))
     losses, recons = [], []
     for _ in range(40):
-        loss, logs = models.model_loss(name, m, x, dataset_size=len(ds))
+        loss, logs = models.model_loss(name, m, x, train.weights(args), dataset_size=len(ds))
         losses.append(loss.item())
         recons.append(logs["recon"])
         opt.zero_grad()

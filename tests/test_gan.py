@@ -161,7 +161,8 @@ def test_generator_update_leaves_the_critic_unchanged():
     for p in m.parameters():  # stray gradients from an earlier backward must not move the critic
         p.grad = torch.ones_like(p)
     before = snapshot(m, CRITIC)
-    loss, _ = models.generator_loss(m, m.sample_codes(4))
+    loss, _ = models.generator_loss(m, m.sample_codes(4), train.weights(train.parse_args(["--model", "qlinfogan",
+                                                                                        "--out-dir", "x"])))
     train.update(opts["generator"], loss)
     assert not changed(m, before)
 

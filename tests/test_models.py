@@ -24,7 +24,7 @@ def test_qlae_loss_is_reconstruction_plus_one_hundredth_of_each_aux_loss():
     torch.manual_seed(0)
     m = models.build_model("qlae", (16,), 4)
     x = torch.rand(8, 16)
-    loss, logs = models.qlae_loss(m, x)
+    loss, logs = models.qlae_loss(m, x, 0.01, 0.01)
     assert loss.item() == pytest.approx(logs["recon"] + 0.01 * logs["quant"] + 0.01 * logs["commit"], rel=1e-5)
 
 
@@ -32,7 +32,7 @@ def test_codebook_gradient_comes_only_from_the_quantization_loss():
     torch.manual_seed(1)
     m = models.build_model("qlae", (16,), 4)
     x = torch.rand(8, 16)
-    loss, _ = models.qlae_loss(m, x)
+    loss, _ = models.qlae_loss(m, x, 0.01, 0.01)
     loss.backward()
     full = m.quantizer.values.grad.clone()
     m.zero_grad()
@@ -128,11 +128,12 @@ def test_every_model_trains_and_its_loss_falls(name):
     torch.manual_seed(3)
     ds = data.Vector()
     m = models.build_model(name, ds.image_shape, 6)
-    opt = torch.optim.AdamW(train.param_groups(m, train.DEFAULT_WEIGHT_DECAY[name]), lr=1e-3)
+    args = train.parse_args(["--model", name, "--out-dir", "x"])  # the paper's weight decay and loss weights
+    opt = torch.optim.AdamW(train.param_groups(m, args.weight_decay), lr=1e-3)
     x, _ = ds.sample(256, torch.Generator().manual_seed(0))
     losses = []
     for _ in range(100):
-        loss, _ = models.model_loss(name, m, x)
+        loss, _ = models.model_loss(name, m, x, train.weights(args))
         losses.append(loss.item())
         opt.zero_grad()
         loss.backward()

@@ -174,3 +174,73 @@ def test_a_full_disk_during_a_save_says_so_and_keeps_the_previous_file(tmp_path,
     monkeypatch.undo()
     assert torch.load(path, weights_only=True) == {"step": 1}
     assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-size", "10000000"], "--batch-size must be at most"),
+    (["--resolution", "4096"], "multiple of 16 from 32 to 1024"),
+    (["--n-latents", "100000"], "--n-latents must be at most"),
+    (["--values-per-latent", "100000"], "--values-per-latent must be at most"),
+    (["--seed", "-1"], "--seed must be an integer from 0"),
+    (["--eval-size", "3"], "--eval-size must be >= 16"),
+    (["--dataset", "dsprites", "--resolution", "32"], "cannot apply: dsprites is 64 px"),
+    (["--dataset", "vector", "--resolution", "64"], "--resolution applies to image datasets"),
+    (["--model", "ae", "--global-codebook"], "--global-codebook applies to --model qlae or qlinfogan"),
+    (["--model", "qlae", "--beta", "4"], "--beta applies to --model vae"),
+    (["--eval-every", "-5"], "--eval-every must be >= 0"),
+])
+def test_impossible_or_ignored_flags_are_refused_before_any_work(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args([*flags, "--out-dir", "x"])
+    assert message in capsys.readouterr().err
+
+
+def test_a_dataset_smaller_than_the_figures_still_evaluates(tmp_path):
+    """Fewer evaluation images than the reconstruction figure's 8 columns: the result is written, not lost."""
+    import numpy as np
+    path = str(tmp_path / "tiny.npz")
+    rng = np.random.default_rng(0)
+    factors = np.stack(np.meshgrid(np.arange(3), np.arange(2), indexing="ij"), -1).reshape(-1, 2)  # 6 images
+    np.savez(path, images=rng.integers(0, 255, (6, 32, 32, 3), dtype=np.uint8), factors=factors)
+    out = str(tmp_path / "run")
+    result = train.main(["--dataset", f"npz:{path}", "--steps", "2", "--batch-size", "4", "--out-dir", out,
+                         "--eval-size", "16"])
+    assert result["n_eval"] == 6 and os.path.exists(os.path.join(out, "eval.json"))
+
+
+@pytest.mark.parametrize("kwargs, message", [({"k": 0}, "k .* must be a positive integer"),
+                                             ({"active_fraction": 1.0}, "active_fraction must be in"),
+                                             ({"active_fraction": 0}, "active_fraction must be in")])
+def test_infomec_refuses_impossible_parameters(kwargs, message):
+    import infomec
+    s, z, _ = infomec.synthetic("identity", n=200)
+    with pytest.raises(ValueError, match=message):
+        infomec.infomec(s, z, False, **kwargs)
+
+
+def test_infomec_refuses_continuous_values_scored_as_codes_instead_of_allocating_them():
+    import numpy as np
+    import infomec
+    s = np.random.default_rng(0).integers(0, 3, (20_000, 2))
+    z = np.arange(20_000)[:, None] * np.ones((1, 3), int)  # 20 000 distinct "codes" per latent
+    with pytest.raises(ValueError, match="continuous latents\\? pass discrete=False"):
+        infomec.infomec(s, z, True)
+    with pytest.raises(ValueError, match="fewer than 1000 values"):
+        infomec.infomec(z[:, :2], z, False)
+
+
+@pytest.mark.parametrize("content", ["npy", "text", "empty"])
+def test_infomec_command_line_names_a_file_it_cannot_read(tmp_path, content):
+    import subprocess
+    import sys
+    import numpy as np
+    path = str(tmp_path / "f.npz")
+    if content == "npy":
+        with open(path, "wb") as f:
+            np.save(f, np.zeros((3, 3)))
+    else:
+        open(path, "w").write("hello" if content == "text" else "")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = subprocess.run([sys.executable, os.path.join(root, "infomec.py"), path], capture_output=True, text=True)
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    assert f"error: {path}" in p.stderr and "sources" in p.stderr
