@@ -70,12 +70,14 @@ class Procedural:
         if generator is not None:
             device = generator.device
         index = torch.randint(len(self), (n,), generator=generator, device=device)  # (n,)
-        factors = self.index_to_factors(index)  # (n, n_s)
-        return self.render(factors), factors
+        return self.render_index(index), self.index_to_factors(index)  # (n, C, H, W), (n, n_s)
+
+    def render_index(self, index):
+        """Images by index (the procedural ones are rendered from the index's factors)."""
+        return self.render(self.index_to_factors(index))
 
     def __getitem__(self, index):
-        factors = self.index_to_factors(index)
-        return self.render(factors), factors
+        return self.render_index(index), self.index_to_factors(index)
 
 
 def _grid(n, res, device):
@@ -263,14 +265,20 @@ class FileDataset(Procedural):
         return self._order[pos].to(factors.device)
 
     def render(self, factors):
-        index = self.factors_to_index(factors).cpu().numpy()
+        """Images by factors: the image of that combination (with repeated combinations in your own data, the
+        first one's)."""
+        return self.render_index(self.factors_to_index(factors))
+
+    def render_index(self, index):
+        device = index.device if torch.is_tensor(index) else "cpu"
+        index = torch.as_tensor(index).cpu().numpy()
         order = np.argsort(index)  # h5py reads only increasing indices, and every file reads fastest that way
         unique, inverse = np.unique(index[order], return_inverse=True)
         batch = np.asarray(self.images[unique])[inverse]  # (n, H, W[, C]) in sorted order
         batch = batch[np.argsort(order)]  # back to the requested order
         x = torch.from_numpy(np.ascontiguousarray(batch)).float() / self.scale
         x = x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2)  # (n, C, H, W)
-        return x.to(factors.device)
+        return x.to(device)
 
 
 def _fail(path, what, name=None):
@@ -417,7 +425,8 @@ def load_real(name, data_dir, sizes=None):
 
 
 def load_npz(path):
-    """Bring your own data: `images` (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]; `factors` (N, n_s) ints."""
+    """Bring your own data: `images` (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]; `factors` (N, n_s) class
+    indices, one row per image. Any N labelled images: a combination may appear several times or not at all."""
     images, factors = _npz_array(path, "images", None), _npz_array(path, "factors", None, mmap=False)
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[3] not in (1, 3)):
         _fail(path, f"images should be (N, H, W) or (N, H, W, C) with C 1 or 3, found {images.shape}")
@@ -427,9 +436,21 @@ def load_npz(path):
         _fail(path, f"factors should be ({len(images)}, n_s) integers, found {factors.shape} {factors.dtype}")
     if (factors < 0).any():
         _fail(path, "factors should be non-negative integers")
-    keys = np.ravel_multi_index(factors.T, factors.max(0) + 1)
-    if len(np.unique(keys)) != len(keys):
-        _fail(path, "two images share one factor combination; each combination must appear once")
+    if len(images) < 2:
+        _fail(path, f"need at least 2 images, found {len(images)}")
+    side = images.shape[1]
+    if images.shape[2] != side or side % 16 or side < 32:
+        _fail(path, f"images should be square with a side that is a multiple of 16 and >= 32, found "
+                    f"{images.shape[1]}x{images.shape[2]}")
+    if (factors.max(0) >= 100_000).any():
+        _fail(path, "factors should be class indices 0..K-1 (found values >= 100 000: map raw values to indices, "
+                    "e.g. np.unique(column, return_inverse=True)[1])")
+    if images.dtype != np.uint8:  # float images must be in [0, 1]: a 0..255 float array would train to nonsense
+        probe = np.asarray(images[np.linspace(0, len(images) - 1, min(len(images), 64)).astype(int)])
+        if not np.isfinite(probe).all() or probe.min() < 0 or probe.max() > 1:
+            _fail(path, f"float images should hold values in [0, 1], found {probe.min():g}..{probe.max():g} (a "
+                        "0..255 scale? store uint8, or divide by 255)")
+    # Any labelled images: combinations may repeat or be missing (training samples images, not combinations).
     names = [f"factor{i}" for i in range(factors.shape[1])]
     return FileDataset(f"npz:{path}", images, names, factors.max(0) + 1, factors,
                        scale=255.0 if images.dtype == np.uint8 else 1.0)

@@ -438,7 +438,7 @@ def infomec_training_time(sources, latents, discrete):
 def mig(sources, latents, discrete, bins=20):
     """Mutual Information Gap (Chen et al. 2018), for comparison: mean over sources of the gap between the two
     largest NMI values, with continuous latents discretised into `bins` equal-width histogram bins."""
-    s, z = check_inputs(sources, latents, discrete, 0)
+    s, z = check_inputs(sources, latents, discrete, 1)  # (k is not used: MIG bins continuous latents)
     if not discrete:
         edges = [np.histogram_bin_edges(z[:, j], bins) for j in range(z.shape[1])]
         z = np.stack([np.clip(np.digitize(z[:, j], e[1:-1]), 0, bins - 1) for j, e in enumerate(edges)], 1)

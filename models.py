@@ -1,11 +1,13 @@
-"""Encoders, decoders and the objectives: the autoencoders (AE, QLAE and baselines) and the GANs (InfoWGAN-GP,
-QLInfoWGAN-GP).
+"""Encoders, decoders, the models by their paper names and their objectives:
+  AE (and BioAE), QLAE, VAE (beta-VAE, beta-TCVAE), VQVAE (the ablation): encoder -> middle part -> decoder;
+  InfoGAN: InfoWGAN-GP, or QLInfoWGAN-GP with a quantizer (generator = decoder, critic trunk = encoder).
 
 Paper: Hsu et al., NeurIPS 2023, the QLAE objective and the appendix on architectures. The objectives:
   AE    loss = reconstruction
   QLAE  loss = reconstruction + 0.01 * quantization_loss + 0.01 * commitment_loss
 where reconstruction is binary cross-entropy between decoder logits and the pixels in [0, 1], averaged over
-pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean).
+pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean). Every weight is set in train.py's
+LOSS_WEIGHTS block and passed in.
 
 Networks (all built from the same two classes, so every model uses the same nets):
   "paper"  12 conv layers (widths 32..256, kernels 3,3,4, strides 1,1,2), InstanceNorm + LeakyReLU(0.2), MLP
@@ -154,50 +156,94 @@ class DenseDecoder(nn.Module):
         return self.mlp(z)  # (B, D) logits
 
 
-class AutoEncoder(nn.Module):
-    """Encoder + decoder, with what sits between them set by `latent`:
-    "continuous" (AE, BioAE), "gaussian" (beta-VAE, beta-TCVAE: the encoder gives mu and a softplus sigma),
-    "scalar" (QLAE: a LatentQuantizer) or "vector" (VQ-VAE: a VectorQuantizer over n_z slots of code_dim)."""
+def encoder_decoder(image_shape, enc_out, dec_in, net):
+    """The paper's conv encoder and style decoder for images, a dense pair for vectors."""
+    if len(image_shape) == 1:
+        return DenseEncoder(image_shape[0], enc_out), DenseDecoder(image_shape[0], dec_in)
+    if image_shape[1] % 16 or image_shape[1] < 32:  # 64 px -> 4 x 4 features; 16 px would give 1 x 1
+        raise ValueError(f"image side must be a multiple of 16 and >= 32, got {image_shape[1]}")
+    return ConvEncoder(image_shape, enc_out, net), StyleDecoder(image_shape, dec_in, net)
 
-    def __init__(self, image_shape, n_latents, net="cpu", latent="continuous", quantizer=None, code_dim=64):
+
+# The models, by their paper names. Each is encoder -> (what sits between) -> decoder, as in the paper's figure;
+# they differ only in the middle part, and so in two methods: latent(x), the decoder's input at evaluation, and
+# codes(x), what InfoMEC scores. The objectives (their losses) follow below the models.
+class AE(nn.Module):
+    """The plain autoencoder (also BioAE, which differs only in its loss): x -> encoder -> z -> decoder."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", enc_out=None, dec_in=None):
         super().__init__()
-        self.latent, self.n_latents, self.quantizer = latent, n_latents, quantizer
-        enc_out = {"gaussian": 2 * n_latents, "vector": n_latents * code_dim}.get(latent, n_latents)
-        dec_in = n_latents * code_dim if latent == "vector" else n_latents
-        if len(image_shape) == 1:
-            self.encoder, self.decoder = DenseEncoder(image_shape[0], enc_out), DenseDecoder(image_shape[0], dec_in)
-        else:
-            if image_shape[1] % 16 or image_shape[1] < 32:  # 64 px -> 4 x 4 features; 16 px would give 1 x 1
-                raise ValueError(f"image side must be a multiple of 16 and >= 32, got {image_shape[1]}")
-            self.encoder = ConvEncoder(image_shape, enc_out, net)
-            self.decoder = StyleDecoder(image_shape, dec_in, net)
+        self.n_latents, self.quantizer = n_latents, None  # (QLAE, VQ-VAE and QLInfoWGAN-GP have a quantizer)
+        self.encoder, self.decoder = encoder_decoder(image_shape, enc_out or n_latents, dec_in or n_latents, net)
+
+    @property
+    def discrete(self):
+        """Are the latents scored as integer codes (discrete InfoMEC)? Quantized models: yes."""
+        return self.quantizer is not None
+
+    @property
+    def scalar_quantized(self):
+        """Latents snapped to per-dimension scalar codebooks (QLAE, QLInfoWGAN-GP)?"""
+        return isinstance(self.quantizer, LatentQuantizer)
+
+    def latent(self, x):
+        """The decoder's input at evaluation, (B, n_z)."""
+        return self.encoder(x)
+
+    def codes(self, x):
+        """What InfoMEC scores, (B, n_z): here the continuous latent itself."""
+        return self.latent(x)
+
+    def reconstruct(self, x):
+        """Decoder logits from the evaluation latent: (B, C, H, W) or (B, D)."""
+        return self.decoder(self.latent(x))
+
+
+class QLAE(AE):
+    """The quantized-latent autoencoder: x -> encoder -> z_c -> LatentQuantizer -> z_q -> decoder."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+        super().__init__(image_shape, n_latents, net)
+        self.quantizer = quantizer or LatentQuantizer(n_latents)
+
+    def latent(self, x):
+        return self.quantizer(self.encoder(x))[0]  # z_q, (B, n_z) values
+
+    def codes(self, x):
+        return self.quantizer(self.encoder(x))[1]  # (B, n_z) integer indices: evaluate on these, never on z_c
+
+
+class VAE(AE):
+    """beta-VAE and beta-TCVAE (their losses differ): the encoder gives mu and a softplus sigma per latent."""
+
+    def __init__(self, image_shape, n_latents, net="cpu"):
+        super().__init__(image_shape, n_latents, net, enc_out=2 * n_latents)
 
     def gaussian(self, x):
         mu, raw = self.encoder(x).chunk(2, dim=1)  # (B, n_z) each
         return mu, F.softplus(raw) + 1e-6  # sigma > 0
 
+    def latent(self, x):
+        return self.gaussian(x)[0]  # evaluated on the mean
+
+
+class VQVAE(AE):
+    """The VQ-VAE ablation: the encoder gives n_z slots of code_dim numbers, each snapped to the nearest of 512
+    shared code vectors."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", code_dim=64):
+        codes = VectorQuantizer(n_latents)  # drawn first: a seed gives the same weights as in earlier versions
+        super().__init__(image_shape, n_latents, net, enc_out=n_latents * code_dim, dec_in=n_latents * code_dim)
+        self.quantizer = codes
+
+    def quantize(self, x):
+        return self.quantizer(self.encoder(x).view(len(x), self.n_latents, -1))  # (B, n_z, code_dim), (B, n_z)
+
+    def latent(self, x):
+        return self.quantize(x)[0].flatten(1)  # (B, n_z * code_dim)
+
     def codes(self, x):
-        """What evaluation scores: integer indices (B, n_z) for quantized models (discrete InfoMEC), the mean for
-        VAEs, the latent itself otherwise (continuous InfoMEC)."""
-        if self.latent == "gaussian":
-            return self.gaussian(x)[0]
-        z = self.encoder(x)  # (B, n_z) or (B, n_z * code_dim)
-        if self.latent == "vector":
-            return self.quantizer(z.view(len(z), self.n_latents, -1))[1]
-        return self.quantizer(z)[1] if self.latent == "scalar" else z
-
-    def decode_codes(self, x):
-        """The decoder's input at evaluation: z, z_q, or mu (VAEs are evaluated on the mean)."""
-        if self.latent == "gaussian":
-            return self.gaussian(x)[0]
-        z = self.encoder(x)
-        if self.latent == "vector":
-            return self.quantizer(z.view(len(z), self.n_latents, -1))[0].flatten(1)
-        return self.quantizer(z)[0] if self.latent == "scalar" else z
-
-    def reconstruct(self, x):
-        """Decoder logits from the evaluation latent: (B, C, H, W) or (B, D)."""
-        return self.decoder(self.decode_codes(x))
+        return self.quantize(x)[1]  # (B, n_z) indices of the shared codes
 
 
 def reconstruction_loss(logits, x):
@@ -288,15 +334,24 @@ def bioae_loss(model, x, activity_weight):
 # InfoWGAN-GP and QLInfoWGAN-GP (the paper's InfoGAN variants). The same encoder and decoder as above:
 # the decoder is the generator, fed ONLY the code z (no separate noise vector); the encoder is the critic's trunk,
 # with a value head on its features, and its own latent head is InfoGAN's Q-head that predicts z from the image.
-class InfoGAN(AutoEncoder):
-    """latent "continuous": InfoWGAN-GP, z ~ U[0, 1]^n_z. latent "scalar": QLInfoWGAN-GP, z drawn uniformly from
-    each learned codebook and the Q-head's prediction quantized (straight-through) before the latent loss.
-    codes() / reconstruct() are the autoencoder's: evaluation encodes real images with the trunk and
-    reconstructs them through the generator."""
+class InfoGAN(AE):
+    """InfoWGAN-GP (quantizer None): z ~ U[0, 1]^n_z. QLInfoWGAN-GP (a LatentQuantizer): z drawn uniformly from
+    each learned codebook, and the Q-head's prediction quantized (straight-through) before the latent loss.
+    latent() / codes() are the autoencoders': evaluation encodes real images with the trunk and reconstructs them
+    through the generator."""
 
     def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
-        super().__init__(image_shape, n_latents, net, "continuous" if quantizer is None else "scalar", quantizer)
+        super().__init__(image_shape, n_latents, net)
+        self.quantizer = quantizer
         self.value_head = nn.Linear(self.encoder.head.in_features, 1)
+
+    def latent(self, x):
+        z = self.encoder(x)
+        return z if self.quantizer is None else self.quantizer(z)[0]
+
+    def codes(self, x):
+        z = self.encoder(x)
+        return z if self.quantizer is None else self.quantizer(z)[1]
 
     def sample_codes(self, n, generator=None):
         """(n, n_z) codes for the generator."""
@@ -369,20 +424,21 @@ GANS = ("infogan", "qlinfogan")
 def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, learnable_values=True,
                 global_codebook=False):
     """Plain switch on the model name."""
+    def codebook():
+        return LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook)
+
     if model in ("ae", "bioae"):
-        return AutoEncoder(image_shape, n_latents, net)
+        return AE(image_shape, n_latents, net)
     elif model == "qlae":
-        q = LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook)
-        return AutoEncoder(image_shape, n_latents, net, "scalar", q)
+        return QLAE(image_shape, n_latents, net, codebook())
     elif model in ("vae", "tcvae"):
-        return AutoEncoder(image_shape, n_latents, net, "gaussian")
+        return VAE(image_shape, n_latents, net)
     elif model == "vqvae":
-        return AutoEncoder(image_shape, n_latents, net, "vector", VectorQuantizer(n_latents))
+        return VQVAE(image_shape, n_latents, net)
     elif model == "infogan":
         return InfoGAN(image_shape, n_latents, net)
     elif model == "qlinfogan":
-        return InfoGAN(image_shape, n_latents, net,
-                       LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook))
+        return InfoGAN(image_shape, n_latents, net, codebook())
     raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
 

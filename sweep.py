@@ -69,7 +69,7 @@ def mean_ci(values, population_std=False):
 
 
 def commands(seeds, out, extra, only=None):
-    """Every (run folder, command) pair: each configuration of both tables once (or those named in `only`),
+    """Every (run folder, command) pair: each configuration of the three tables (main, ablations, GANs) once (or those named in `only`),
     times each seed."""
     seen, runs = set(), []
     for name, _, flags in MAIN + ABLATION + GAN:

@@ -401,7 +401,7 @@ def weight_summary(model):
     mean range max - min of a latent's codebook values."""
     decayed = param_groups(model, 0.0)[0]["params"]
     summary = {"decayed_norm": torch.sqrt(sum(p.detach().float().pow(2).sum() for p in decayed)).item()}
-    if model.latent == "scalar":
+    if model.scalar_quantized:
         books = model.quantizer.codebooks().detach()  # (n_z, n_v)
         summary["codebook_range"] = (books.max(1).values - books.min(1).values).mean().item()
     return summary
@@ -414,16 +414,17 @@ def evaluate(args, model, dataset, out_dir, figures=True, latents_name="eval_lat
     stream that training uses."""
     model.eval()
     device = next(model.parameters()).device
-    factors = dataset.index_to_factors(data.eval_indices(dataset, args.eval_size)).to(device)  # (N, n_s)
+    indices = data.eval_indices(dataset, args.eval_size).to(device)  # (N,) the same images for every run
+    factors = dataset.index_to_factors(indices)  # (N, n_s)
     codes, psnrs = [], []
-    for chunk in factors.split(500):
-        x = dataset.render(chunk)  # (b, C, H, W)
+    for chunk in indices.split(500):
+        x = dataset.render_index(chunk)  # (b, C, H, W)
         codes.append(model.codes(x).cpu())
         psnrs.append(models.psnr(model.reconstruct(x), x) * len(chunk))
     codes = torch.cat(codes)  # (N, n_z): integer indices (qlae) or continuous z (ae)
-    discrete = model.latent in ("scalar", "vector")  # scored on integer indices
+    discrete = model.discrete  # quantized models are scored on their integer indices
     values = None
-    if model.latent == "scalar":  # the quantized values z_q = codebook_j[code_j], for the training-time flavour
+    if model.scalar_quantized:  # the quantized values z_q = codebook_j[code_j], for the training-time flavour
         values = model.quantizer.codebooks().cpu().gather(1, codes.t()).t()  # (N, n_z)
     result = {"psnr": sum(psnrs) / len(factors), "n_eval": len(factors), **weight_summary(model)}
     if discrete:
@@ -445,13 +446,13 @@ def evaluate(args, model, dataset, out_dir, figures=True, latents_name="eval_lat
                          title=f"{args.model}: InfoM {standalone['infom']:.2f}  InfoE {standalone['infoe']:.2f}  "
                                f"InfoC {standalone['infoc']:.2f}")
     if figures and len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE) traversals
-        draw_figures(model, dataset, factors[:8], codes, out_dir)
+        draw_figures(model, dataset, indices[:8], codes, out_dir)
     model.train()
     return result
 
 
 @torch.no_grad()
-def draw_figures(model, dataset, factors, codes, out_dir):
+def draw_figures(model, dataset, indices, codes, out_dir):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -461,7 +462,7 @@ def draw_figures(model, dataset, factors, codes, out_dir):
         ax.imshow(img.permute(1, 2, 0).cpu().numpy().squeeze(), cmap="gray", vmin=0, vmax=1)
         ax.set_xticks([]), ax.set_yticks([])
 
-    x = dataset.render(factors)  # (n <= 8, C, H, W): a small user dataset may have fewer
+    x = dataset.render_index(indices)  # (n <= 8, C, H, W): a small user dataset may have fewer
     recon = torch.sigmoid(model.reconstruct(x))  # (n, C, H, W)
     fig, axes = plt.subplots(2, len(x), figsize=(8, 2.2), squeeze=False)
     for i in range(len(x)):
@@ -479,11 +480,11 @@ def draw_figures(model, dataset, factors, codes, out_dir):
 
     # Traversals: start from the first image's latent and sweep one latent at a time. QLAE: over every value
     # of that latent's learned codebook (sorted); AE: over the range the evaluation set covers, in 10 steps.
-    if model.latent == "vector":
+    if isinstance(model, models.VQVAE):
         return  # a VQ-VAE slot holds a 64-d vector: there is no single axis to sweep
-    z = model.decode_codes(x[:1])  # (1, n_z): z_q, mu or z
+    z = model.latent(x[:1])  # (1, n_z): z_q, mu or z
     n_z = z.shape[1]
-    if model.latent == "scalar":
+    if model.scalar_quantized:
         sweeps = model.quantizer.codebooks().sort(dim=1).values  # (n_z, n_v)
     else:
         lo, hi = codes.min(0).values, codes.max(0).values  # (n_z,)

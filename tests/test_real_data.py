@@ -116,6 +116,24 @@ def test_train_runs_on_a_bring_your_own_npz(tmp_path):
     assert result["n_eval"] == 24 and result["psnr"] == result["psnr"]
 
 
+def test_bring_your_own_images_need_not_form_a_grid(tmp_path):
+    """Repeated combinations and missing ones: training samples images (not combinations) and the evaluation set
+    is a set of images, so every image is used and each keeps its own label."""
+    rng = np.random.default_rng(1)
+    factors = np.stack([rng.integers(0, 3, 40), rng.integers(0, 5, 40)], 1)  # 40 images, 15 combinations: repeats
+    factors[factors[:, 0] == 2, 1] = 0  # and combinations (2, 1..4) missing
+    images = planted(40, (32, 32, 3), 3)
+    np.savez(tmp_path / "mine.npz", images=images, factors=factors)
+    ds = data.get_dataset(f"npz:{tmp_path / 'mine.npz'}")
+    assert len(ds) == 40
+    x = ds.render_index(torch.tensor([5, 17]))
+    assert torch.allclose(x[1], torch.from_numpy(images[17]).float().permute(2, 0, 1) / 255)
+    assert torch.equal(ds.index_to_factors(torch.tensor([17]))[0], torch.as_tensor(factors[17]))
+    result = train.main(["--dataset", f"npz:{tmp_path / 'mine.npz'}", "--steps", "3", "--batch-size", "8",
+                         "--out-dir", str(tmp_path / "run"), "--eval-size", "16"])
+    assert result["n_eval"] == 16 and result["infom"] == result["infom"]
+
+
 def test_an_evaluation_set_with_a_constant_factor_still_finishes_the_run(tmp_path):
     images = planted(8, (32, 32, 3), 0)
     np.savez(tmp_path / "mine.npz", images=images, factors=np.stack([np.arange(8), np.zeros(8, int)], 1))
@@ -183,7 +201,10 @@ def test_dsprites_with_classes_in_the_wrong_order(tmp_path):
     ({"images": np.zeros((4, 8, 8), np.int16), "factors": np.arange(4)[:, None]}, "uint8"),
     ({"images": np.zeros((4, 8, 8), np.uint8), "factors": np.zeros((3, 1), int)}, r"factors should be \(4, n_s\)"),
     ({"images": np.zeros((4, 8, 8), np.uint8), "factors": np.zeros((4, 1), float)}, "integers"),
-    ({"images": np.zeros((4, 8, 8), np.uint8), "factors": np.zeros((4, 1), int)}, "share one factor combination"),
+    ({"images": np.zeros((4, 32, 48), np.uint8), "factors": np.arange(4)[:, None]}, "square with a side"),
+    ({"images": np.zeros((4, 40, 40), np.uint8), "factors": np.arange(4)[:, None]}, "multiple of 16"),
+    ({"images": np.full((4, 32, 32), 200.0, np.float32), "factors": np.arange(4)[:, None]}, "0..255 scale"),
+    ({"images": np.zeros((4, 32, 32), np.uint8), "factors": np.arange(4)[:, None] * 10 ** 9}, "class indices"),
 ])
 def test_bring_your_own_npz_validation(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
