@@ -50,8 +50,14 @@ def train_or_load(name, flags):
 
 
 def savefig(fig, name):
+    """Write the figure as a PNG under FIGURES; in a notebook, also show it inline (before it is closed: the inline
+    backend shows only figures still open at the end of a cell, and closing keeps memory flat)."""
     path = os.path.join(FIGURES, name)
     fig.savefig(path, dpi=90, bbox_inches="tight")
+    if "ipykernel" in sys.modules:
+        from IPython.display import display
+
+        display(fig)
     plt.close(fig)
     print(f"wrote {path}")
     return path
