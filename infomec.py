@@ -27,6 +27,11 @@ Degenerate cases (the reference returns NaN or crashes; we define them):
     is taken at chance (1/n), i.e. it contributes 0 after rescaling;
   * one active latent (or one source): InfoC (InfoM) = 1, trivially compact (modular).
 
+Plain and fast: each estimator is first written as its definition reads (mutual_info_knn_plain: Ross's k-NN
+estimate point by point; logistic_cross_entropy_plain: InfoE's regression by plain Newton steps), then fast
+(mutual_info_knn: sorted windows; logistic_cross_entropy: all sources at once, L-BFGS then Newton).
+infomec(..., plain=True) runs the plain ones; tests/test_infomec.py checks that both give the same numbers.
+
 Deviations from the reference implementation: the k-NN jitter that breaks ties is seeded (the reference's is
 random), so results are deterministic; InfoE's logistic regression is fitted to its optimum (L-BFGS, then exact
 Newton steps: see logistic_cross_entropy) instead of stopping after 100 L-BFGS iterations, which on trained
@@ -76,8 +81,33 @@ def mutual_info_discrete(a, b):
     return max(0.0, float((joint[nz] * np.log(joint[nz] / (pa @ pb)[nz])).sum()))
 
 
+def mutual_info_knn_plain(z, s, k=10):
+    """Ross (2014)'s k-NN estimate of I(z; s), written as its definition (O(N^2); mutual_info_knn is the same
+    number, fast). z: continuous 1-D; s: integer labels. For every point i with label s_i:
+        d_i = the distance from z_i to its k-th nearest neighbour among the OTHER points with label s_i
+        m_i = how many points of any label lie strictly closer to z_i than d_i (z_i itself included)
+    and  I = psi(N) + mean_i psi(k) - mean_i psi(N_{s_i}) - mean_i psi(m_i)   (psi: digamma; N_c: points of label c).
+    Labels seen once are dropped; a label seen N_c <= k times uses k = N_c - 1. Negative estimates are 0."""
+    counts = np.bincount(s)
+    z, s = z[counts[s] > 1], s[counts[s] > 1]
+    n, counts = len(z), np.bincount(s)
+    if n == 0:
+        return 0.0
+    kk = np.minimum(k, counts[s] - 1)  # (n,)
+    m = np.empty(n, np.int64)
+    for start in range(0, n, 256):  # 256 points at a time: (256, n) distances
+        i = np.arange(start, min(start + 256, n))
+        dist = np.abs(z[i, None] - z[None, :])  # (b, n)
+        same = np.where((s[i, None] == s[None, :]) & (i[:, None] != np.arange(n)[None, :]), dist, np.inf)
+        d = np.sort(same, axis=1)[np.arange(len(i)), kk[i] - 1]  # (b,) the k-th same-label neighbour
+        m[i] = (dist < d[:, None]).sum(1)
+    mi = digamma_int(n) + digamma_int(kk).mean() - digamma_int(counts[s]).mean() - digamma_int(m).mean()
+    return max(0.0, float(mi))
+
+
 def mutual_info_knn(z, s, k=10, by_z=None):
-    """Ross (2014) k-nearest-neighbour estimate of I(z; s), z continuous 1-D, s integer labels.
+    """Ross (2014) k-nearest-neighbour estimate of I(z; s), z continuous 1-D, s integer labels: the number
+    mutual_info_knn_plain computes, in O(N log N).
 
     For each point i with label s_i: find d_i, the distance to its k-th nearest neighbour AMONG POINTS WITH THE
     SAME LABEL; count m_i, the points of ANY label within d_i (itself included). If z carried no information
@@ -173,8 +203,9 @@ def check_inputs(sources, latents, discrete, k):
     return s, latents.astype(np.int64 if discrete else np.float64)
 
 
-def nmi_matrix(s, z, discrete, k=10):
-    """NMI_ij = I(s_i; z_j) / H(s_i), (n_s, n_z). s: encoded labels; z: encoded codes or raw continuous latents."""
+def nmi_matrix(s, z, discrete, k=10, plain=False):
+    """NMI_ij = I(s_i; z_j) / H(s_i), (n_s, n_z). s: encoded labels; z: encoded codes or raw continuous latents.
+    plain: the k-NN estimator as its definition reads (mutual_info_knn_plain), to check the fast one."""
     nmi = np.zeros((s.shape[1], z.shape[1]))
     if not discrete:
         z = standardise(z) + 1e-10 * np.random.default_rng(0).standard_normal(z.shape)  # break exact ties
@@ -185,7 +216,8 @@ def nmi_matrix(s, z, discrete, k=10):
             if discrete:
                 mi = mutual_info_discrete(s[:, i], z[:, j])
             else:
-                mi = mutual_info_knn(z[:, j], s[:, i], k, by_z) if z[:, j].std() > 1e-6 else 0.0
+                knn = mutual_info_knn_plain(z[:, j], s[:, i], k) if plain else mutual_info_knn(z[:, j], s[:, i], k, by_z)
+                mi = knn if z[:, j].std() > 1e-6 else 0.0
             nmi[i, j] = mi / h[i]
     return nmi
 
@@ -198,6 +230,58 @@ def rescaled_ratio(nmi, axis):
     total = nmi.sum(axis)
     ratio = np.where(total > 0, nmi.max(axis) / np.where(total > 0, total, 1), 1 / n)
     return float((ratio.mean() - 1 / n) / (1 - 1 / n))
+
+
+def logistic_cross_entropy_plain(x, y, iterations=200):
+    """InfoE's fit written out plainly (numpy; logistic_cross_entropy is the same fit, fast, for all sources at
+    once). An UNREGULARISED multinomial logistic regression of labels y (N,) on features x (N, d) plus an
+    intercept, with class-balanced sample weights w_n = 1 / (K count(y_n)), minimising
+        L(W) = sum_n w_n [log sum_c exp(x_n W_c) - x_n W_{y_n}]
+    by Newton's method: gradient G = X^T (w (P - Y)), Hessian H = sum_n w_n (diag p_n - p_n p_n^T) (x) x_n x_n^T,
+    step = -H^+ G (least squares: H is singular along changes that move every class alike), halved until L falls.
+    Stops when the Newton decrement -G.step is below 1e-10 (L is then within about that of its infimum) or L is
+    below 1e-8 (the classes are separable: the infimum, 0, is only approached as W grows; Newton's steps shrink L
+    geometrically there, so this costs a few dozen steps). Returns (the
+    unweighted in-sample mean cross-entropy in nats, as InfoE scores it; converged)."""
+    n, k = len(y), int(y.max()) + 1
+    X = np.concatenate([x, np.ones((n, 1))], 1)  # (N, D): features and the intercept's column
+    w = 1 / (k * np.bincount(y, minlength=k)[y])  # (N,) class-balanced weights, summing to 1
+    Y = np.eye(k)[y]  # (N, K) indicators
+
+    def evaluate(W):  # (weighted loss, probabilities (N, K), each sample's cross-entropy (N,))
+        logits = X @ W
+        logits = logits - logits.max(1, keepdims=True)
+        lse = np.log(np.exp(logits).sum(1))
+        return (w * (lse - logits[np.arange(n), y])).sum(), np.exp(logits - lse[:, None]), lse - logits[np.arange(n), y]
+
+    W = np.zeros((X.shape[1], k))
+    loss, P, nll = evaluate(W)
+    converged = False
+    for _ in range(iterations):
+        if loss < 1e-8:
+            converged = True
+            break
+        G = X.T @ (w[:, None] * (P - Y))  # (D, K)
+        H = np.zeros((k, X.shape[1], k, X.shape[1]))
+        for a in range(k):
+            for b in range(k):
+                H[a, :, b, :] = X.T @ ((w * P[:, a] * ((a == b) - P[:, b]))[:, None] * X)
+        H = H.reshape(k * X.shape[1], k * X.shape[1])
+        step = -np.linalg.lstsq(H, G.T.reshape(-1), rcond=None)[0].reshape(k, X.shape[1]).T  # (D, K)
+        decrement = -(G * step).sum()
+        if decrement < 1e-10:
+            converged = True
+            break
+        t = 1.0
+        while t > 1e-10:
+            new = evaluate(W + t * step)
+            if new[0] <= loss - 1e-4 * t * decrement:
+                W, (loss, P, nll) = W + t * step, new
+                break
+            t /= 2
+        else:
+            break  # no step lowers L (round-off): not converged
+    return float(nll.mean()), converged
 
 
 def ones_csr(index, width):
@@ -357,27 +441,37 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
     return nll.mean(1).numpy()[np.argsort(order)], bool(converged)  # in the caller's order of sources
 
 
-def infoe_score(s, z, discrete):
-    features = ("onehot", z) if discrete else ("dense", standardise(z))
-    h_model, converged = logistic_cross_entropy(features, s)
+def infoe_score(s, z, discrete, plain=False):
+    """InfoE = mean over sources of (H_null - H_model) / H_null, from the logistic fits (plain: one source at a
+    time with logistic_cross_entropy_plain; else all at once, fast). Returns (InfoE, converged)."""
+    if plain:
+        x = np.concatenate([np.eye(z[:, j].max() + 1)[z[:, j]] for j in range(z.shape[1])], 1) if discrete \
+            else standardise(z)
+        fits = [logistic_cross_entropy_plain(x, s[:, i]) for i in range(s.shape[1])]
+        h_model, converged = np.array([h for h, _ in fits]), all(c for _, c in fits)
+    else:
+        features = ("onehot", z) if discrete else ("dense", standardise(z))
+        h_model, converged = logistic_cross_entropy(features, s)
     h_null = np.log(s.max(0) + 1)  # the balanced intercept-only model predicts uniformly: log K
     # not clipped, as in the authors' code: the fit minimises the class-balanced loss, so its unweighted
     # cross-entropy can exceed log K by a little on latents that say nothing (InfoE then slightly below 0)
     return float(np.mean((h_null - h_model) / h_null)), converged
 
 
-def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20):
+def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20, plain=False):
     """InfoM, InfoE, InfoC of `latents` (N, n_z) about `sources` (N, n_s).
 
     discrete=True for quantized codes (integer indices), False for continuous latents. active_fraction: the
-    continuous pruning rule (reference 1/20; the authors' training-time logger used 1/8).
+    continuous pruning rule (reference 1/20; the authors' training-time logger used 1/8). plain=True computes
+    every number with the plain definitions (mutual_info_knn_plain, logistic_cross_entropy_plain): slow (O(N^2)
+    and a Newton fit per source), the same numbers, to check the fast paths by.
     Returns a dict: infom, infoe, infoc, nmi (n_s, n_z), active (n_z bools), n_active, converged, and settings.
     """
     if not 0 < active_fraction < 1:
         raise ValueError(f"active_fraction must be in (0, 1) (a latent is active if its range exceeds this "
                          f"fraction of the largest), got {active_fraction!r}")
     s, z = check_inputs(sources, latents, discrete, k)
-    nmi = nmi_matrix(s, z, discrete, k)
+    nmi = nmi_matrix(s, z, discrete, k, plain)
     ranges = z.max(0) - z.min(0)  # on raw latents (codes: > 0 iff the latent is not constant)
     active = ranges > 0 if discrete else ranges > ranges.max() * active_fraction
     result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": k,
@@ -385,12 +479,12 @@ def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20):
               "infoe_readout": "onehot" if discrete else "linear"}
     if not active.any():
         return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
-    infoe, converged = infoe_score(s, z, discrete)
+    infoe, converged = infoe_score(s, z, discrete, plain)
     return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
             "infoe": infoe, "converged": converged}
 
 
-def infomec_training_time(sources, latents, discrete):
+def infomec_training_time(sources, latents, discrete, plain=False):
     """InfoMEC as the authors' code logs it DURING TRAINING, beside the standalone metric that `infomec` computes.
 
     The authors' code has two flavours of the metric, and which one produced the paper's tables is not stated:
@@ -422,7 +516,7 @@ def infomec_training_time(sources, latents, discrete):
     else:
         s, z = check_inputs(sources, latents, discrete, 3)
         raw = z
-    nmi = nmi_matrix(s, z, discrete, k=3)
+    nmi = nmi_matrix(s, z, discrete, 3, plain)
     ranges = raw.max(0) - raw.min(0)
     active = ranges > ranges.max() / 8
     result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": 3,
@@ -430,7 +524,7 @@ def infomec_training_time(sources, latents, discrete):
               else "onehot"}
     if not active.any():
         return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
-    infoe, converged = infoe_score(s, raw if values else z, discrete and not values)
+    infoe, converged = infoe_score(s, raw if values else z, discrete and not values, plain)
     return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
             "infoe": infoe, "converged": converged}
 

@@ -371,3 +371,59 @@ def test_training_flavour_one_hot_encodes_integer_indices_like_the_standalone_on
     assert training["infoe_readout"] == "onehot"
     assert (training["infom"], training["infoe"], training["infoc"]) == pytest.approx(
         (standalone["infom"], standalone["infoe"], standalone["infoc"]), abs=1e-9)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The plain definitions against the fast paths: a reader can trust the fast code by running the slow one.
+@pytest.mark.parametrize("seed, n, k, labels", [(0, 400, 10, 4), (1, 700, 3, 7), (2, 300, 10, 40), (3, 500, 1, 2)])
+def test_plain_and_fast_knn_estimators_agree(seed, n, k, labels):
+    """Random and structured cases, including labels seen fewer than k + 1 times (k shrinks) or once (dropped)."""
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, labels, n)
+    z = np.sin(s) + (0.3 if seed % 2 else 2.0) * rng.standard_normal(n)
+    assert infomec.mutual_info_knn(z, s, k) == pytest.approx(infomec.mutual_info_knn_plain(z, s, k), abs=1e-9)
+
+
+def noisy_codes(n=1500, seed=0):
+    """Codes that tell the sources only partly (no class separable): InfoE's optimum is finite."""
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, [3, 4], size=(n, 2))
+    flip = lambda v, k: np.where(rng.random(n) < 0.3, rng.integers(0, k, n), v)
+    return s, np.stack([flip(s[:, 0], 3), flip(s[:, 1], 4), rng.integers(0, 3, n)], 1)
+
+
+@pytest.mark.parametrize("case", ["mixed", "codes"])
+def test_plain_and_fast_infomec_agree(case):
+    """InfoM and InfoC to 1e-9 (the same MI), InfoE to 1e-5 (two fits of one convex problem to its optimum)."""
+    s, z = mixed_case(n=1500) if case == "mixed" else noisy_codes()
+    fast = infomec.infomec(s, z, case == "codes")
+    plain = infomec.infomec(s, z, case == "codes", plain=True)
+    assert fast["converged"] and plain["converged"]
+    np.testing.assert_allclose(fast["nmi"], plain["nmi"], atol=1e-9)
+    assert (fast["infom"], fast["infoc"]) == pytest.approx((plain["infom"], plain["infoc"]), abs=1e-9)
+    assert fast["infoe"] == pytest.approx(plain["infoe"], abs=1e-5)
+
+
+def test_plain_and_fast_training_time_flavour_agree_on_quantized_values():
+    s, codes = noisy_codes()
+    values = np.linspace(-0.5, 0.5, 4)[codes]
+    fast, plain = (infomec.infomec_training_time(s, values, True, plain=p) for p in (False, True))
+    assert fast["infoe"] == pytest.approx(plain["infoe"], abs=1e-5)
+    assert (fast["infom"], fast["infoc"]) == pytest.approx((plain["infom"], plain["infoc"]), abs=1e-9)
+
+
+def test_plain_fit_reaches_the_infimum_of_a_partly_separable_problem():
+    (kind, x), y, infimum = partly_separable("dense")
+    h, converged = infomec.logistic_cross_entropy_plain(x, y[:, 0])
+    assert converged and h == pytest.approx(infimum, abs=1e-6)
+
+
+def test_on_separable_classes_both_fits_stop_within_their_stated_distance_of_the_infimum():
+    """Separable classes: the infimum of the loss is 0 (InfoE 1), approached only as the weights grow. The fast fit
+    stops once the summed weighted loss is below 1e-4 nats, the plain one below 1e-8 per source, so each InfoE is
+    within that / log K of 1."""
+    s, z, _ = infomec.synthetic("identity", n=1500)
+    k = s.max(0) + 1
+    for plain, tolerance in ((False, 1e-4), (True, 1e-8)):
+        r = infomec.infomec(s, z, False, plain=plain)
+        assert r["converged"] and r["infoe"] >= 1 - tolerance / np.log(k.min())
