@@ -40,8 +40,10 @@ import models
 
 # ----------------------------------------------------------------------------------------------------------
 # The paper's recipe: every number of it, in this one block; each has a flag (named beside it) that overrides it.
-# Optimiser: AdamW, lr 1e-3 (--lr), betas (0.9, 0.999), constant lr; gradients of the decayed group clipped
-# element-wise to [-1, 1]. GANs: lr 2e-4, betas (0, 0.9) (GAN_PRESETS below).
+# Optimiser: AdamW, constant lr 1e-3 (--lr), betas (0.9, 0.999) (--adam-beta1, --adam-beta2), gradients of the
+# decayed group clipped element-wise to [-1, 1] (--grad-clip); GANs: lr 2e-4, betas (0, 0.9) (GAN_PRESETS below).
+# Batch 128 and 200 000 steps at the paper's scale (--batch-size, --steps; PRESETS below), 10 values per codebook
+# (--values-per-latent), latents = 2 x sources (--n-latents).
 LOSS_WEIGHTS = {  # the objectives' weights, relative to the per-pixel mean reconstruction BCE
     "quantization_weight": 0.01,  # --quantization-weight  QLAE, QLInfoWGAN-GP: pulls codebook values to encodings
     "commitment_weight": 0.01,  # --commitment-weight      QLAE, QLInfoWGAN-GP: pulls encodings to their values
@@ -65,7 +67,8 @@ PRESETS = {
               "log_every": 1000, "ckpt_every": 5000},
 }
 # The GANs' optimiser differs (the authors' GAN setting): Adam(W) lr 2e-4, betas (0, 0.9), batch 64 also at paper scale.
-GAN_PRESETS = {"cpu": {"lr": 2e-4}, "paper": {"lr": 2e-4, "batch_size": 64}}
+GAN_PRESETS = {"cpu": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9},
+               "paper": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9, "batch_size": 64}}
 
 
 def flag(default, help):
@@ -86,6 +89,9 @@ class Args:
     steps: int = flag(6000, "optimiser steps (GANs: critic steps, one generator step per 5)")
     batch_size: int = flag(64, "images per step")
     lr: float = flag(1e-3, "AdamW learning rate (constant); GANs default to 2e-4")
+    adam_beta1: float = flag(0.9, "AdamW beta1; GANs default to 0")
+    adam_beta2: float = flag(0.999, "AdamW beta2; GANs default to 0.9")
+    grad_clip: float = flag(1.0, "element-wise gradient clip of the decayed group: each entry to [-c, c]")
     weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = model default "
                                      "(qlae 0.1, ae 0, infogan 1e-4, qlinfogan 1e-3)")
     beta: float = flag(-1.0, "beta-VAE KL weight; -1 = the paper's value for the dataset (Shapes3D: 3)")
@@ -184,6 +190,10 @@ def parse_args(argv=None):
     for name in LOSS_WEIGHTS:
         if not (getattr(args, name) >= 0 and math.isfinite(getattr(args, name))):
             problems.append(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    if not (0 <= args.adam_beta1 < 1 and 0 <= args.adam_beta2 < 1):
+        problems.append(f"--adam-beta1 and --adam-beta2 must be in [0, 1), got {args.adam_beta1}, {args.adam_beta2}")
+    if not (args.grad_clip > 0 and math.isfinite(args.grad_clip)):
+        problems.append(f"--grad-clip must be a positive number, got {args.grad_clip}")
     if args.critic_steps < 1:
         problems.append(f"--critic-steps must be >= 1, got {args.critic_steps}")
     for name in ("beta", "beta_tc", "activity_weight"):
@@ -241,16 +251,18 @@ def make_optimizers(args, model):
     """One AdamW for an autoencoder. Two for a GAN: the critic's (trunk, value head; its latent head is the Q-head)
     and the generator's (decoder and codebooks: the codebooks are updated with the generator)."""
     if args.model not in models.GANS:
-        return {"model": torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999))}
+        return {"model": torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr,
+                                           betas=(args.adam_beta1, args.adam_beta2))}
     parts = {"critic": ("encoder.", "value_head."), "generator": ("decoder.", "quantizer.")}
-    return {name: torch.optim.AdamW(param_groups(model, args.weight_decay, prefixes), lr=args.lr, betas=(0.0, 0.9))
+    return {name: torch.optim.AdamW(param_groups(model, args.weight_decay, prefixes), lr=args.lr,
+                                    betas=(args.adam_beta1, args.adam_beta2))
             for name, prefixes in parts.items()}
 
 
-def update(optimizer, loss):
+def update(optimizer, loss, clip):
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
-    clip_decayed_gradients(optimizer)
+    clip_decayed_gradients(optimizer, clip)
     optimizer.step()
 
 
@@ -266,17 +278,17 @@ def train_step(args, model, optimizers, x, step, generator, dataset_size, autoca
     if args.model not in models.GANS:
         with autocast():
             loss, logs = models.model_loss(args.model, model, x, weights(args), dataset_size)
-        update(optimizers["model"], loss)  # a non-finite loss is caught by the caller before the next step
+        update(optimizers["model"], loss, args.grad_clip)  # a non-finite loss is caught by the caller before the next step
         return loss, logs
     with torch.no_grad():
         z = model.sample_codes(len(x), generator)  # (B, n_z)
     with autocast():
         loss, logs = models.critic_loss(model, x, z, weights(args), generator)
-    update(optimizers["critic"], loss)  # moves only the critic's part (the others' stray grads are reset later)
+    update(optimizers["critic"], loss, args.grad_clip)  # moves only the critic's part (the others' stray grads are reset later)
     if step % args.critic_steps == 0:
         with autocast():
             g_loss, g_logs = models.generator_loss(model, model.sample_codes(len(x), generator), weights(args))
-        update(optimizers["generator"], g_loss)
+        update(optimizers["generator"], g_loss, args.grad_clip)
         logs.update(g_logs)
     return loss, logs
 

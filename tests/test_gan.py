@@ -163,7 +163,7 @@ def test_generator_update_leaves_the_critic_unchanged():
     before = snapshot(m, CRITIC)
     loss, _ = models.generator_loss(m, m.sample_codes(4), train.weights(train.parse_args(["--model", "qlinfogan",
                                                                                         "--out-dir", "x"])))
-    train.update(opts["generator"], loss)
+    train.update(opts["generator"], loss, 1.0)
     assert not changed(m, before)
 
 

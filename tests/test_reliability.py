@@ -78,8 +78,8 @@ def test_non_finite_weights_are_never_checkpointed_and_a_smaller_lr_resumes(tmp_
     good = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)
     real_update = train.update
 
-    def diverging(optimizer, loss):  # the update of step 6 (loss still finite) leaves NaN weights
-        real_update(optimizer, loss)
+    def diverging(optimizer, loss, clip):  # the update of step 6 (loss still finite) leaves NaN weights
+        real_update(optimizer, loss, clip)
         if optimizer.state_dict()["state"][0]["step"] == 6:
             with torch.no_grad():
                 next(p for g in optimizer.param_groups for p in g["params"]).fill_(float("nan"))
