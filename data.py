@@ -335,7 +335,7 @@ def _npz_array(path, key, name, mmap=True):
                 raw.seek(info.header_offset + 26)
                 n_name, n_extra = np.frombuffer(raw.read(4), dtype="<u2")
                 offset = info.header_offset + 30 + int(n_name) + int(n_extra) + header
-            if offset + int(np.prod(shape)) * dtype.itemsize > os.path.getsize(path):
+            if offset + math.prod(shape) * dtype.itemsize > os.path.getsize(path):  # Python ints: no overflow
                 _fail(path, f"array {key!r} is truncated", name)
             if fortran:
                 _fail(path, f"array {key!r} is stored in Fortran order; expected C order", name)
@@ -357,12 +357,22 @@ class PNGFolder:
     (an exact anti-aliased resize for a factor of two)."""
 
     def __init__(self, folder, count, name):
-        self.folder, self.shape, self.dtype = folder, (count, 64, 64, 3), np.uint8
+        from PIL import Image
+
+        self.folder, self.shape, self.dtype, self.name = folder, (count, 64, 64, 3), np.uint8, name
         if not os.path.isdir(folder):
             _fail(folder, "folder not found", name)
-        n = sum(1 for e in os.scandir(folder) if e.name.endswith(".png"))
+        names = {e.name for e in os.scandir(folder) if e.is_file()}
+        n = sum(1 for f in names if f.endswith(".png"))
         if n != count:
             _fail(folder, f"expected {count} PNG files NNNNNN.png, found {n}", name)
+        stray = sorted(names - {f"{i:06d}.png" for i in range(count)})
+        if stray:  # found now, not when training first reads it
+            _fail(folder, f"unexpected file(s) {stray[:3]}: expected only 000000.png .. {count - 1:06d}.png", name)
+        with Image.open(os.path.join(folder, "000000.png")) as first:
+            if first.size[0] != first.size[1] or first.size[0] % 64:
+                _fail(os.path.join(folder, "000000.png"), f"images should be square with a side of 64 or 128 px, "
+                                                          f"found {first.size[0]}x{first.size[1]}", name)
 
     def __len__(self):
         return self.shape[0]
@@ -372,7 +382,14 @@ class PNGFolder:
 
         out = np.empty((len(index), 64, 64, 3), np.uint8)
         for k, i in enumerate(np.atleast_1d(index)):
-            img = np.asarray(Image.open(os.path.join(self.folder, f"{i:06d}.png")).convert("RGB"), np.float32)
+            path = os.path.join(self.folder, f"{i:06d}.png")
+            try:
+                img = np.asarray(Image.open(path).convert("RGB"), np.float32)
+            except OSError as e:
+                _fail(path, f"not a readable PNG ({e})", self.name)
+            if img.shape[0] != img.shape[1] or img.shape[0] % 64:
+                _fail(path, f"images should be square with a side of 64 or 128 px, found {img.shape[1]}x{img.shape[0]}",
+                      self.name)
             if img.shape[0] != 64:
                 h = img.shape[0] // 64
                 img = img.reshape(64, h, 64, h, 3).mean((1, 3))

@@ -180,6 +180,28 @@ def test_truncated_and_corrupt_files_are_clear_errors(tmp_path):
         data.load_real("mpi3d_toy", str(tmp_path), sizes)
 
 
+@pytest.mark.parametrize("fault, message", [("stray", "unexpected file"), ("size", "square with a side"),
+                                             ("broken", "not a readable PNG")])
+def test_png_folder_faults_are_named(tmp_path, fault, message):
+    """A stray file or an odd-sized first image is found when the folder is opened; a broken PNG when it is read,
+    with its path in the message (not a reshape traceback)."""
+    from PIL import Image
+
+    sizes = (1, 1, 1, 1, 1, 1, 2, 1, 2)
+    folder = tmp_path / "Isaac3D"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(np.zeros((128, 128 if fault != "size" else 96, 3), np.uint8)).save(folder / f"{i:06d}.png")
+    if fault == "stray":
+        (folder / "notes.txt").write_text("x")
+        (folder / "000003.png").rename(folder / "000004.png")
+    if fault == "broken":
+        (folder / "000002.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=message):
+        ds = data.load_real("isaac3d", str(tmp_path), sizes)
+        ds.render_index(torch.arange(4))
+
+
 def test_png_folder_with_the_wrong_count(tmp_path):
     (tmp_path / "Isaac3D").mkdir()
     with pytest.raises(ValueError, match="expected 737280 PNG files"):
