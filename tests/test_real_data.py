@@ -248,3 +248,22 @@ def test_nothing_is_written_into_the_data_folder(tmp_path):
     ds = data.load_real("mpi3d_toy", str(tmp_path), sizes)
     ds.sample(4, torch.Generator().manual_seed(0))
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_an_npy_header_claiming_an_absurd_shape_is_refused_as_truncated(tmp_path):
+    """A hostile or corrupt header: (10^12, 64, 64, 3) uint8 in a file of a few bytes. The size check runs on
+    Python integers (no int64 overflow) and names the array."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (10 ** 12, 64, 64, 3)})
+    factors = io.BytesIO()
+    np.save(factors, np.zeros((4, 1), int))
+    path = tmp_path / "mine.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("images.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\x00" * 16)
+        zf.writestr("factors.npy", factors.getvalue())
+    with pytest.raises(ValueError, match="array 'images' is truncated"):
+        data.load_npz(str(path))
