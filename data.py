@@ -204,9 +204,9 @@ def eval_indices(dataset, n=10_000, seed=0):
 # Plumbing below this line: reading the real datasets' files (binary layouts, positioned reads, PNG folders).
 # Nothing here is part of the method; the concepts above are all a reader needs.
 # ----------------------------------------------------------------------------------------------------------
-# Real datasets, read from files the user downloaded (their layouts: README, "Real datasets and your own"). Each becomes a FileDataset: the factor grid
-# (last factor fastest) plus an image array that is read lazily (RawArray, h5py), never loaded whole unless
-# it is small. `sizes=` exists so tests can fabricate tiny files with the real layout.
+# Real datasets, read from files the user downloaded (README, "Real datasets and your own"). Each becomes a
+# FileDataset: the factor grid (last factor fastest) plus an image array that is read lazily (RawArray, h5py),
+# never loaded whole unless it is small. `sizes=` exists so tests can fabricate tiny files with the real layout.
 DOWNLOAD = {
     "dsprites": "github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)",
     "shapes3d": "the 3d-shapes Google Cloud bucket (3dshapes.h5, 267 573 662 bytes)",

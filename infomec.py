@@ -216,8 +216,12 @@ def nmi_matrix(s, z, discrete, k=10, plain=False):
             if discrete:
                 mi = mutual_info_discrete(s[:, i], z[:, j])
             else:
-                knn = mutual_info_knn_plain(z[:, j], s[:, i], k) if plain else mutual_info_knn(z[:, j], s[:, i], k, by_z)
-                mi = knn if z[:, j].std() > 1e-6 else 0.0
+                if z[:, j].std() <= 1e-6:  # a constant latent tells nothing
+                    mi = 0.0
+                elif plain:
+                    mi = mutual_info_knn_plain(z[:, j], s[:, i], k)
+                else:
+                    mi = mutual_info_knn(z[:, j], s[:, i], k, by_z)
             nmi[i, j] = mi / h[i]
     return nmi
 

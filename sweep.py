@@ -69,8 +69,8 @@ def mean_ci(values, population_std=False):
 
 
 def commands(seeds, out, extra, only=None):
-    """Every (run folder, command) pair: each configuration of the three tables (main, ablations, GANs) once (or those named in `only`),
-    times each seed."""
+    """Every (run folder, command) pair: each configuration of the three tables (main, ablations, GANs) once (or
+    those named in `only`), times each seed."""
     seen, runs = set(), []
     for name, _, flags in MAIN + ABLATION + GAN:
         if only and name not in only:
@@ -154,7 +154,8 @@ def load_runs(root):
     found = []
     for dirpath, _, files in os.walk(root):
         if "eval.json" in files and "config.json" in files:
-            config, result = read_json(os.path.join(dirpath, "config.json")), read_json(os.path.join(dirpath, "eval.json"))
+            config = read_json(os.path.join(dirpath, "config.json"))
+            result = read_json(os.path.join(dirpath, "eval.json"))
             if config is not None and result is not None:
                 found.append((config, result))
     return found

@@ -2,7 +2,8 @@
 # # Step 3: training an AE and a QLAE, and what weight decay does
 #
 # Runtime: 18 min on a 2-core CPU (three runs of 3 000 steps; measured with one thread while the other core
-# was busy), GPU: not measured; fast mode: about 30 s. Reads alongside the paper's Sections 3-4 and `train.py`.
+# was busy), GPU: not measured; fast mode: about 30 s. Reads alongside the paper's method (quantization, weight
+# decay) and `train.py`.
 #
 # Three runs of `train.py` with the same seed, nets and data, differing in one thing each:
 # - **AE**: a plain autoencoder, continuous latent, no weight decay;

@@ -43,7 +43,7 @@ check(3.0 < n_enc < 4.5 and 3.0 < n_dec < 5.0, "the nets have the paper's size (
 #     python sweep.py print --seeds 0 1 2 3 4 5 6 -- --preset paper > runs.txt # or one line per run, for a cluster
 #     python sweep.py table runs/paper
 #
-# What to expect, from the paper (its Table 1, Shapes3D, 7 seeds): QLAE reaches higher InfoM and InfoE than the
+# What to expect, from the paper (its main table, Shapes3D, 7 seeds): QLAE reaches higher InfoM and InfoE than the
 # AE, beta-VAE, beta-TCVAE and BioAE at an AE-like PSNR; without weight decay its InfoM and InfoE drop; VQ-VAE
 # is much less modular; QLInfoWGAN-GP gains over InfoWGAN-GP in the same way. results/README.md records what this
 # project has measured so far and what it has not (no GPU was available when it was written).
