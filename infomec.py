@@ -27,9 +27,9 @@ Degenerate cases (the reference returns NaN or crashes; we define them):
     is taken at chance (1/n), i.e. it contributes 0 after rescaling;
   * one active latent (or one source): InfoC (InfoM) = 1, trivially compact (modular).
 
-Plain and fast: each estimator is first written as its definition reads (mutual_info_knn_plain: Ross's k-NN
-estimate point by point; logistic_cross_entropy_plain: InfoE's regression by plain Newton steps), then fast
-(mutual_info_knn: sorted windows; logistic_cross_entropy: all sources at once, L-BFGS then Newton).
+Plain and fast: the file opens with the definitions, written as they read (mutual_info_knn_plain: Ross's k-NN
+estimate point by point; logistic_cross_entropy_plain: InfoE's regression by plain Newton steps); below a fence,
+the fast paths (mutual_info_knn: sorted windows; logistic_cross_entropy: all sources at once, L-BFGS then Newton).
 infomec(..., plain=True) runs the plain ones; tests/test_infomec.py checks that both give the same numbers.
 
 Deviations from the reference implementation: the k-NN jitter that breaks ties is seeded (the reference's is
@@ -55,14 +55,6 @@ def digamma_int(n):
     n = np.asarray(n, dtype=np.int64)
     table = np.concatenate([[0.0], -EULER_GAMMA + np.cumsum(np.concatenate([[0.0], 1.0 / np.arange(1, n.max())]))])
     return table[n]
-
-
-def encode_labels(column, what):
-    """Any integer-valued labels -> 0..K-1 (in sorted order)."""
-    if not np.all(np.equal(np.mod(column, 1), 0)):
-        raise ValueError(f"{what} must hold integer labels (a float label like 0.25 is ambiguous: map values to "
-                         "indices first, e.g. np.unique(col, return_inverse=True)[1])")
-    return np.unique(column, return_inverse=True)[1].reshape(-1)
 
 
 def entropy(labels):
@@ -105,6 +97,189 @@ def mutual_info_knn_plain(z, s, k=10):
     return max(0.0, float(mi))
 
 
+def nmi_matrix(s, z, discrete, k=10, plain=False):
+    """NMI_ij = I(s_i; z_j) / H(s_i), (n_s, n_z). s: encoded labels; z: encoded codes or raw continuous latents.
+    plain: the k-NN estimator as its definition reads (mutual_info_knn_plain), to check the fast one."""
+    nmi = np.zeros((s.shape[1], z.shape[1]))
+    if not discrete:
+        z = standardise(z) + 1e-10 * np.random.default_rng(0).standard_normal(z.shape)  # break exact ties
+    h = [entropy(s[:, i]) for i in range(s.shape[1])]
+    for j in range(z.shape[1]):
+        by_z = None if discrete else np.argsort(z[:, j], kind="stable")  # shared by all sources
+        for i in range(s.shape[1]):
+            if discrete:
+                mi = mutual_info_discrete(s[:, i], z[:, j])
+            else:
+                if z[:, j].std() <= 1e-6:  # a constant latent tells nothing
+                    mi = 0.0
+                elif plain:
+                    mi = mutual_info_knn_plain(z[:, j], s[:, i], k)
+                else:
+                    mi = mutual_info_knn(z[:, j], s[:, i], k, by_z)
+            nmi[i, j] = mi / h[i]
+    return nmi
+
+
+def rescaled_ratio(nmi, axis):
+    """mean of max/sum along `axis`, rescaled so chance (1/n) is 0 and one-hot is 1; zero rows count as chance."""
+    n = nmi.shape[axis]
+    if n == 1:
+        return 1.0
+    total = nmi.sum(axis)
+    ratio = np.where(total > 0, nmi.max(axis) / np.where(total > 0, total, 1), 1 / n)
+    return float((ratio.mean() - 1 / n) / (1 - 1 / n))
+
+
+def standardise(z):
+    """Zero mean, unit variance per column; a constant column becomes 0."""
+    std = z.std(0)
+    return (z - z.mean(0)) / np.where(std > 0, std, 1.0)
+
+
+def logistic_cross_entropy_plain(x, y, iterations=200):
+    """InfoE's fit written out plainly (numpy; logistic_cross_entropy is the same fit, fast, for all sources at
+    once). An UNREGULARISED multinomial logistic regression of labels y (N,) on features x (N, d) plus an
+    intercept, with class-balanced sample weights w_n = 1 / (K count(y_n)), minimising
+        L(W) = sum_n w_n [log sum_c exp(x_n W_c) - x_n W_{y_n}]
+    by Newton's method: gradient G = X^T (w (P - Y)), Hessian H = sum_n w_n (diag p_n - p_n p_n^T) (x) x_n x_n^T,
+    step = -H^+ G (least squares: H is singular along changes that move every class alike), halved until L falls.
+    Stops when the Newton decrement -G.step is below 1e-10 (L is then within about that of its infimum) or L is
+    below 1e-8 (the classes are separable: the infimum, 0, is only approached as W grows; Newton's steps shrink L
+    geometrically there, so this costs a few dozen steps). Returns (the
+    unweighted in-sample mean cross-entropy in nats, as InfoE scores it; converged)."""
+    n, k = len(y), int(y.max()) + 1
+    X = np.concatenate([x, np.ones((n, 1))], 1)  # (N, D): features and the intercept's column
+    w = 1 / (k * np.bincount(y, minlength=k)[y])  # (N,) class-balanced weights, summing to 1
+    Y = np.eye(k)[y]  # (N, K) indicators
+
+    def evaluate(W):  # (weighted loss, probabilities (N, K), each sample's cross-entropy (N,))
+        logits = X @ W
+        logits = logits - logits.max(1, keepdims=True)
+        lse = np.log(np.exp(logits).sum(1))
+        return (w * (lse - logits[np.arange(n), y])).sum(), np.exp(logits - lse[:, None]), lse - logits[np.arange(n), y]
+
+    W = np.zeros((X.shape[1], k))
+    loss, P, nll = evaluate(W)
+    converged = False
+    for _ in range(iterations):
+        if loss < 1e-8:
+            converged = True
+            break
+        G = X.T @ (w[:, None] * (P - Y))  # (D, K)
+        H = np.zeros((k, X.shape[1], k, X.shape[1]))
+        for a in range(k):
+            for b in range(k):
+                H[a, :, b, :] = X.T @ ((w * P[:, a] * ((a == b) - P[:, b]))[:, None] * X)
+        H = H.reshape(k * X.shape[1], k * X.shape[1])
+        step = -np.linalg.lstsq(H, G.T.reshape(-1), rcond=None)[0].reshape(k, X.shape[1]).T  # (D, K)
+        decrement = -(G * step).sum()
+        if decrement < 1e-10:
+            converged = True
+            break
+        t = 1.0
+        while t > 1e-10:
+            new = evaluate(W + t * step)
+            if new[0] <= loss - 1e-4 * t * decrement:
+                W, (loss, P, nll) = W + t * step, new
+                break
+            t /= 2
+        else:
+            break  # no step lowers L (round-off): not converged
+    return float(nll.mean()), converged
+
+
+def infoe_score(s, z, discrete, plain=False):
+    """InfoE = mean over sources of (H_null - H_model) / H_null, from the logistic fits (plain: one source at a
+    time with logistic_cross_entropy_plain; else all at once, fast). Returns (InfoE, converged)."""
+    if plain:
+        x = np.concatenate([np.eye(z[:, j].max() + 1)[z[:, j]] for j in range(z.shape[1])], 1) if discrete \
+            else standardise(z)
+        fits = [logistic_cross_entropy_plain(x, s[:, i]) for i in range(s.shape[1])]
+        h_model, converged = np.array([h for h, _ in fits]), all(c for _, c in fits)
+    else:
+        features = ("onehot", z) if discrete else ("dense", standardise(z))
+        h_model, converged = logistic_cross_entropy(features, s)
+    h_null = np.log(s.max(0) + 1)  # the balanced intercept-only model predicts uniformly: log K
+    # not clipped, as in the authors' code: the fit minimises the class-balanced loss, so its unweighted
+    # cross-entropy can exceed log K by a little on latents that say nothing (InfoE then slightly below 0)
+    return float(np.mean((h_null - h_model) / h_null)), converged
+
+
+def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20, plain=False):
+    """InfoM, InfoE, InfoC of `latents` (N, n_z) about `sources` (N, n_s).
+
+    discrete=True for quantized codes (integer indices), False for continuous latents. active_fraction: the
+    continuous pruning rule (reference 1/20; the authors' training-time logger used 1/8). plain=True computes
+    every number with the plain definitions (mutual_info_knn_plain, logistic_cross_entropy_plain): slow (O(N^2)
+    and a Newton fit per source), the same numbers, to check the fast paths by.
+    Returns a dict: infom, infoe, infoc, nmi (n_s, n_z), active (n_z bools), n_active, converged, and settings.
+    """
+    if not 0 < active_fraction < 1:
+        raise ValueError(f"active_fraction must be in (0, 1) (a latent is active if its range exceeds this "
+                         f"fraction of the largest), got {active_fraction!r}")
+    s, z = check_inputs(sources, latents, discrete, k)
+    nmi = nmi_matrix(s, z, discrete, k, plain)
+    ranges = z.max(0) - z.min(0)  # on raw latents (codes: > 0 iff the latent is not constant)
+    active = ranges > 0 if discrete else ranges > ranges.max() * active_fraction
+    result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": k,
+              "active_fraction": active_fraction, "flavour": "standalone",
+              "infoe_readout": "onehot" if discrete else "linear"}
+    if not active.any():
+        return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
+    infoe, converged = infoe_score(s, z, discrete, plain)
+    return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
+            "infoe": infoe, "converged": converged}
+
+
+def infomec_training_time(sources, latents, discrete, plain=False):
+    """InfoMEC as the authors' code logs it DURING TRAINING, beside the standalone metric that `infomec` computes.
+
+    The authors' code has two flavours of the metric, and which one produced the paper's tables is not stated:
+      standalone (`infomec`): k = 10 neighbours; continuous latents active if range > max range / 20, codes if
+        they are not constant; InfoE of a quantized model from ONE-HOT codes (a free weight per value).
+      training-time (this function): k = 3 neighbours (scikit-learn's default); every latent, continuous or not,
+        active if its range > max range / 8; and InfoE of QLAE / QLInfoWGAN-GP read out LINEARLY from the
+        standardised quantized VALUES z_q (one weight per latent: a value's place on its axis matters), while
+        VQ-VAE's integer indices are one-hot encoded as in the standalone flavour.
+    As in the authors' code, what the latents are is told by their dtype: floats with `discrete=True` are the
+    quantized VALUES (NMI on the distinct values as labels, InfoE linear in the standardised values); integers
+    with `discrete=True` are indices (NMI on them, InfoE one-hot); `discrete=False` are continuous latents
+    (k-NN NMI with k = 3, InfoE linear). InfoM and InfoC use the same chance-rescaled ratios as `infomec`
+    (the degenerate cases as defined there; the authors' logger drops NaN ratios instead).
+    A one-hot read-out can fit any map from values to classes; a linear one gives each class one interval along
+    a latent's axis, so it cannot read out a class that owns non-adjacent values (or one told only by a
+    combination of values of several latents). For codes, the training-time InfoE is therefore at most the
+    standalone one, and equal when each class is an interval of values (e.g. values linear in the source).
+    """
+    latents = np.asarray(latents)
+    values = discrete and np.issubdtype(latents.dtype, np.floating)
+    if values:  # quantized values: labels for the NMI, the floats themselves for the linear read-out
+        if latents.ndim != 2 or not np.isfinite(latents).all():
+            raise ValueError(f"latents must be a finite 2-D array (N x n_z), got shape {latents.shape}")
+        labels = np.stack([np.unique(latents[:, j], return_inverse=True)[1].reshape(-1)
+                           for j in range(latents.shape[1])], 1)
+        s, z = check_inputs(sources, labels, True, 3)
+        raw = latents.astype(np.float64)
+    else:
+        s, z = check_inputs(sources, latents, discrete, 3)
+        raw = z
+    nmi = nmi_matrix(s, z, discrete, 3, plain)
+    ranges = raw.max(0) - raw.min(0)
+    active = ranges > ranges.max() / 8
+    result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": 3,
+              "active_fraction": 1 / 8, "flavour": "training", "infoe_readout": "linear" if values or not discrete
+              else "onehot"}
+    if not active.any():
+        return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
+    infoe, converged = infoe_score(s, raw if values else z, discrete and not values, plain)
+    return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
+            "infoe": infoe, "converged": converged}
+
+
+# ==========================================================================================================
+# Fast paths: the same numbers as the definitions above, computed faster (tests/test_infomec.py checks that
+# they agree; infomec(..., plain=True) runs the definitions). A reader learning the metric can stop here.
+# ==========================================================================================================
 def mutual_info_knn(z, s, k=10, by_z=None):
     """Ross (2014) k-nearest-neighbour estimate of I(z; s), z continuous 1-D, s integer labels: the number
     mutual_info_knn_plain computes, in O(N log N).
@@ -158,134 +333,6 @@ def mutual_info_knn(z, s, k=10, by_z=None):
     m = hi - lo  # (n,), itself included
     mi = digamma_int(n) + digamma_int(kk).mean() - digamma_int(counts[sl]).mean() - digamma_int(m).mean()
     return max(0.0, float(mi))
-
-
-def standardise(z):
-    """Zero mean, unit variance per column; a constant column becomes 0."""
-    std = z.std(0)
-    return (z - z.mean(0)) / np.where(std > 0, std, 1.0)
-
-
-MAX_SOURCE_CLASSES, MAX_CODE_VALUES = 1000, 10_000  # beyond these a "label" is almost surely a continuous value
-
-
-def check_inputs(sources, latents, discrete, k):
-    if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"k (neighbours of the k-NN estimator) must be a positive integer, got {k!r}")
-    sources, latents = np.asarray(sources), np.asarray(latents)
-    for name, a in (("sources", sources), ("latents", latents)):
-        if a.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D array (N samples x columns), got shape {a.shape}")
-        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite numbers (found NaN, inf or non-numbers)")
-    if sources.shape[0] != latents.shape[0]:
-        raise ValueError(f"sources and latents disagree on N: {sources.shape[0]} vs {latents.shape[0]}")
-    if not discrete and sources.shape[0] <= k:
-        raise ValueError(f"the k-NN estimator needs N > k samples, got N = {sources.shape[0]}, k = {k}")
-    if sources.shape[1] == 0 or latents.shape[1] == 0 or sources.shape[0] == 0:
-        raise ValueError(f"need at least one sample, source and latent; got sources {sources.shape}, latents "
-                         f"{latents.shape}")
-    s = np.stack([encode_labels(sources[:, i], f"sources[:, {i}]") for i in range(sources.shape[1])], 1)
-    if s.max() >= MAX_SOURCE_CLASSES:
-        i = int(np.argmax(s.max(0)))
-        raise ValueError(f"sources[:, {i}] takes {s[:, i].max() + 1} distinct values; sources must be discrete "
-                         f"factors with fewer than {MAX_SOURCE_CLASSES} values (bin a continuous factor first)")
-    for i in range(s.shape[1]):
-        if s[:, i].max() == 0:
-            raise ValueError(f"sources[:, {i}] is constant; every source must take at least two values")
-    if discrete:
-        latents = np.stack([encode_labels(latents[:, j], f"latents[:, {j}] (pass discrete=False for continuous "
-                                                          "latents)") for j in range(latents.shape[1])], 1)
-        if latents.max() >= MAX_CODE_VALUES:
-            raise ValueError(f"a discrete latent takes {latents.max() + 1} distinct values (at most "
-                             f"{MAX_CODE_VALUES} are scored as codes): are these continuous latents? pass "
-                             "discrete=False (CLI: drop --discrete)")
-    return s, latents.astype(np.int64 if discrete else np.float64)
-
-
-def nmi_matrix(s, z, discrete, k=10, plain=False):
-    """NMI_ij = I(s_i; z_j) / H(s_i), (n_s, n_z). s: encoded labels; z: encoded codes or raw continuous latents.
-    plain: the k-NN estimator as its definition reads (mutual_info_knn_plain), to check the fast one."""
-    nmi = np.zeros((s.shape[1], z.shape[1]))
-    if not discrete:
-        z = standardise(z) + 1e-10 * np.random.default_rng(0).standard_normal(z.shape)  # break exact ties
-    h = [entropy(s[:, i]) for i in range(s.shape[1])]
-    for j in range(z.shape[1]):
-        by_z = None if discrete else np.argsort(z[:, j], kind="stable")  # shared by all sources
-        for i in range(s.shape[1]):
-            if discrete:
-                mi = mutual_info_discrete(s[:, i], z[:, j])
-            else:
-                if z[:, j].std() <= 1e-6:  # a constant latent tells nothing
-                    mi = 0.0
-                elif plain:
-                    mi = mutual_info_knn_plain(z[:, j], s[:, i], k)
-                else:
-                    mi = mutual_info_knn(z[:, j], s[:, i], k, by_z)
-            nmi[i, j] = mi / h[i]
-    return nmi
-
-
-def rescaled_ratio(nmi, axis):
-    """mean of max/sum along `axis`, rescaled so chance (1/n) is 0 and one-hot is 1; zero rows count as chance."""
-    n = nmi.shape[axis]
-    if n == 1:
-        return 1.0
-    total = nmi.sum(axis)
-    ratio = np.where(total > 0, nmi.max(axis) / np.where(total > 0, total, 1), 1 / n)
-    return float((ratio.mean() - 1 / n) / (1 - 1 / n))
-
-
-def logistic_cross_entropy_plain(x, y, iterations=200):
-    """InfoE's fit written out plainly (numpy; logistic_cross_entropy is the same fit, fast, for all sources at
-    once). An UNREGULARISED multinomial logistic regression of labels y (N,) on features x (N, d) plus an
-    intercept, with class-balanced sample weights w_n = 1 / (K count(y_n)), minimising
-        L(W) = sum_n w_n [log sum_c exp(x_n W_c) - x_n W_{y_n}]
-    by Newton's method: gradient G = X^T (w (P - Y)), Hessian H = sum_n w_n (diag p_n - p_n p_n^T) (x) x_n x_n^T,
-    step = -H^+ G (least squares: H is singular along changes that move every class alike), halved until L falls.
-    Stops when the Newton decrement -G.step is below 1e-10 (L is then within about that of its infimum) or L is
-    below 1e-8 (the classes are separable: the infimum, 0, is only approached as W grows; Newton's steps shrink L
-    geometrically there, so this costs a few dozen steps). Returns (the
-    unweighted in-sample mean cross-entropy in nats, as InfoE scores it; converged)."""
-    n, k = len(y), int(y.max()) + 1
-    X = np.concatenate([x, np.ones((n, 1))], 1)  # (N, D): features and the intercept's column
-    w = 1 / (k * np.bincount(y, minlength=k)[y])  # (N,) class-balanced weights, summing to 1
-    Y = np.eye(k)[y]  # (N, K) indicators
-
-    def evaluate(W):  # (weighted loss, probabilities (N, K), each sample's cross-entropy (N,))
-        logits = X @ W
-        logits = logits - logits.max(1, keepdims=True)
-        lse = np.log(np.exp(logits).sum(1))
-        return (w * (lse - logits[np.arange(n), y])).sum(), np.exp(logits - lse[:, None]), lse - logits[np.arange(n), y]
-
-    W = np.zeros((X.shape[1], k))
-    loss, P, nll = evaluate(W)
-    converged = False
-    for _ in range(iterations):
-        if loss < 1e-8:
-            converged = True
-            break
-        G = X.T @ (w[:, None] * (P - Y))  # (D, K)
-        H = np.zeros((k, X.shape[1], k, X.shape[1]))
-        for a in range(k):
-            for b in range(k):
-                H[a, :, b, :] = X.T @ ((w * P[:, a] * ((a == b) - P[:, b]))[:, None] * X)
-        H = H.reshape(k * X.shape[1], k * X.shape[1])
-        step = -np.linalg.lstsq(H, G.T.reshape(-1), rcond=None)[0].reshape(k, X.shape[1]).T  # (D, K)
-        decrement = -(G * step).sum()
-        if decrement < 1e-10:
-            converged = True
-            break
-        t = 1.0
-        while t > 1e-10:
-            new = evaluate(W + t * step)
-            if new[0] <= loss - 1e-4 * t * decrement:
-                W, (loss, P, nll) = W + t * step, new
-                break
-            t /= 2
-        else:
-            break  # no step lowers L (round-off): not converged
-    return float(nll.mean()), converged
 
 
 def ones_csr(index, width):
@@ -445,92 +492,53 @@ def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_it
     return nll.mean(1).numpy()[np.argsort(order)], bool(converged)  # in the caller's order of sources
 
 
-def infoe_score(s, z, discrete, plain=False):
-    """InfoE = mean over sources of (H_null - H_model) / H_null, from the logistic fits (plain: one source at a
-    time with logistic_cross_entropy_plain; else all at once, fast). Returns (InfoE, converged)."""
-    if plain:
-        x = np.concatenate([np.eye(z[:, j].max() + 1)[z[:, j]] for j in range(z.shape[1])], 1) if discrete \
-            else standardise(z)
-        fits = [logistic_cross_entropy_plain(x, s[:, i]) for i in range(s.shape[1])]
-        h_model, converged = np.array([h for h, _ in fits]), all(c for _, c in fits)
-    else:
-        features = ("onehot", z) if discrete else ("dense", standardise(z))
-        h_model, converged = logistic_cross_entropy(features, s)
-    h_null = np.log(s.max(0) + 1)  # the balanced intercept-only model predicts uniformly: log K
-    # not clipped, as in the authors' code: the fit minimises the class-balanced loss, so its unweighted
-    # cross-entropy can exceed log K by a little on latents that say nothing (InfoE then slightly below 0)
-    return float(np.mean((h_null - h_model) / h_null)), converged
+# ==========================================================================================================
+# Plumbing and tools: input checks, MIG for comparison, the heatmap, the synthetic cases, the benchmark, the
+# command line.
+# ==========================================================================================================
+def encode_labels(column, what):
+    """Any integer-valued labels -> 0..K-1 (in sorted order)."""
+    if not np.all(np.equal(np.mod(column, 1), 0)):
+        raise ValueError(f"{what} must hold integer labels (a float label like 0.25 is ambiguous: map values to "
+                         "indices first, e.g. np.unique(col, return_inverse=True)[1])")
+    return np.unique(column, return_inverse=True)[1].reshape(-1)
 
 
-def infomec(sources, latents, discrete, k=10, active_fraction=1 / 20, plain=False):
-    """InfoM, InfoE, InfoC of `latents` (N, n_z) about `sources` (N, n_s).
-
-    discrete=True for quantized codes (integer indices), False for continuous latents. active_fraction: the
-    continuous pruning rule (reference 1/20; the authors' training-time logger used 1/8). plain=True computes
-    every number with the plain definitions (mutual_info_knn_plain, logistic_cross_entropy_plain): slow (O(N^2)
-    and a Newton fit per source), the same numbers, to check the fast paths by.
-    Returns a dict: infom, infoe, infoc, nmi (n_s, n_z), active (n_z bools), n_active, converged, and settings.
-    """
-    if not 0 < active_fraction < 1:
-        raise ValueError(f"active_fraction must be in (0, 1) (a latent is active if its range exceeds this "
-                         f"fraction of the largest), got {active_fraction!r}")
-    s, z = check_inputs(sources, latents, discrete, k)
-    nmi = nmi_matrix(s, z, discrete, k, plain)
-    ranges = z.max(0) - z.min(0)  # on raw latents (codes: > 0 iff the latent is not constant)
-    active = ranges > 0 if discrete else ranges > ranges.max() * active_fraction
-    result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": k,
-              "active_fraction": active_fraction, "flavour": "standalone",
-              "infoe_readout": "onehot" if discrete else "linear"}
-    if not active.any():
-        return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
-    infoe, converged = infoe_score(s, z, discrete, plain)
-    return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
-            "infoe": infoe, "converged": converged}
+MAX_SOURCE_CLASSES, MAX_CODE_VALUES = 1000, 10_000  # beyond these a "label" is almost surely a continuous value
 
 
-def infomec_training_time(sources, latents, discrete, plain=False):
-    """InfoMEC as the authors' code logs it DURING TRAINING, beside the standalone metric that `infomec` computes.
-
-    The authors' code has two flavours of the metric, and which one produced the paper's tables is not stated:
-      standalone (`infomec`): k = 10 neighbours; continuous latents active if range > max range / 20, codes if
-        they are not constant; InfoE of a quantized model from ONE-HOT codes (a free weight per value).
-      training-time (this function): k = 3 neighbours (scikit-learn's default); every latent, continuous or not,
-        active if its range > max range / 8; and InfoE of QLAE / QLInfoWGAN-GP read out LINEARLY from the
-        standardised quantized VALUES z_q (one weight per latent: a value's place on its axis matters), while
-        VQ-VAE's integer indices are one-hot encoded as in the standalone flavour.
-    As in the authors' code, what the latents are is told by their dtype: floats with `discrete=True` are the
-    quantized VALUES (NMI on the distinct values as labels, InfoE linear in the standardised values); integers
-    with `discrete=True` are indices (NMI on them, InfoE one-hot); `discrete=False` are continuous latents
-    (k-NN NMI with k = 3, InfoE linear). InfoM and InfoC use the same chance-rescaled ratios as `infomec`
-    (the degenerate cases as defined there; the authors' logger drops NaN ratios instead).
-    A one-hot read-out can fit any map from values to classes; a linear one gives each class one interval along
-    a latent's axis, so it cannot read out a class that owns non-adjacent values (or one told only by a
-    combination of values of several latents). For codes, the training-time InfoE is therefore at most the
-    standalone one, and equal when each class is an interval of values (e.g. values linear in the source).
-    """
-    latents = np.asarray(latents)
-    values = discrete and np.issubdtype(latents.dtype, np.floating)
-    if values:  # quantized values: labels for the NMI, the floats themselves for the linear read-out
-        if latents.ndim != 2 or not np.isfinite(latents).all():
-            raise ValueError(f"latents must be a finite 2-D array (N x n_z), got shape {latents.shape}")
-        labels = np.stack([np.unique(latents[:, j], return_inverse=True)[1].reshape(-1)
-                           for j in range(latents.shape[1])], 1)
-        s, z = check_inputs(sources, labels, True, 3)
-        raw = latents.astype(np.float64)
-    else:
-        s, z = check_inputs(sources, latents, discrete, 3)
-        raw = z
-    nmi = nmi_matrix(s, z, discrete, 3, plain)
-    ranges = raw.max(0) - raw.min(0)
-    active = ranges > ranges.max() / 8
-    result = {"nmi": nmi, "active": active, "n_active": int(active.sum()), "discrete": discrete, "k": 3,
-              "active_fraction": 1 / 8, "flavour": "training", "infoe_readout": "linear" if values or not discrete
-              else "onehot"}
-    if not active.any():
-        return {**result, "infom": 0.0, "infoe": 0.0, "infoc": 0.0, "converged": True}
-    infoe, converged = infoe_score(s, raw if values else z, discrete and not values, plain)
-    return {**result, "infom": rescaled_ratio(nmi[:, active], axis=0), "infoc": rescaled_ratio(nmi[:, active], axis=1),
-            "infoe": infoe, "converged": converged}
+def check_inputs(sources, latents, discrete, k):
+    if not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValueError(f"k (neighbours of the k-NN estimator) must be a positive integer, got {k!r}")
+    sources, latents = np.asarray(sources), np.asarray(latents)
+    for name, a in (("sources", sources), ("latents", latents)):
+        if a.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D array (N samples x columns), got shape {a.shape}")
+        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
+            raise ValueError(f"{name} must be finite numbers (found NaN, inf or non-numbers)")
+    if sources.shape[0] != latents.shape[0]:
+        raise ValueError(f"sources and latents disagree on N: {sources.shape[0]} vs {latents.shape[0]}")
+    if not discrete and sources.shape[0] <= k:
+        raise ValueError(f"the k-NN estimator needs N > k samples, got N = {sources.shape[0]}, k = {k}")
+    if sources.shape[1] == 0 or latents.shape[1] == 0 or sources.shape[0] == 0:
+        raise ValueError(f"need at least one sample, source and latent; got sources {sources.shape}, latents "
+                         f"{latents.shape}")
+    s = np.stack([encode_labels(sources[:, i], f"sources[:, {i}]") for i in range(sources.shape[1])], 1)
+    if s.max() >= MAX_SOURCE_CLASSES:
+        i = int(np.argmax(s.max(0)))
+        raise ValueError(f"sources[:, {i}] takes {s[:, i].max() + 1} distinct values; sources must be discrete "
+                         f"factors with fewer than {MAX_SOURCE_CLASSES} values (bin a continuous factor first)")
+    for i in range(s.shape[1]):
+        if s[:, i].max() == 0:
+            raise ValueError(f"sources[:, {i}] is constant; every source must take at least two values")
+    if discrete:
+        latents = np.stack([encode_labels(latents[:, j], f"latents[:, {j}] (pass discrete=False for continuous "
+                                                          "latents)") for j in range(latents.shape[1])], 1)
+        if latents.max() >= MAX_CODE_VALUES:
+            raise ValueError(f"a discrete latent takes {latents.max() + 1} distinct values (at most "
+                             f"{MAX_CODE_VALUES} are scored as codes): are these continuous latents? pass "
+                             "discrete=False (CLI: drop --discrete)")
+    return s, latents.astype(np.int64 if discrete else np.float64)
 
 
 def mig(sources, latents, discrete, bins=20):
@@ -576,11 +584,17 @@ def plot_nmi(result, path, source_names=None, title=""):
 
 
 def synthetic(case, n=10_000, seed=0):
-    """The reference's test constructions: 6 sources (10, 10, 10, 8, 4, 15), 12 latents.
+    """6 sources (10, 10, 10, 8, 4, 15) and 12 latents. The reference's test constructions:
     identity: latents = sources scaled to [0, 1] + 1% noise, then 6 constant (inactive) latents;
     rotation: a random 12 x 12 rotation of the standardised sources padded with 6 zeros;
     noise: 12 standard Gaussians; codes_identity: the sources as codes + 6 constant codes;
-    codes_random: 12 uniform random codes with 10 values. Returns (sources, latents, discrete)."""
+    codes_random: 12 uniform random codes with 10 values.
+    And two like the latents people score (for the benchmark):
+    near_separable: standardised sources, each mixed with the next by a small rotation (0.1 rad), 2% noise, and
+      6 Gaussian latents (InfoE close to 1: the hard case for the fit, whose loss has no minimum to stop at);
+    codes_trained: codes like a trained QLAE's: each source binned onto one latent's 10 values with 3% of codes
+      moved to a neighbouring value, source 3 also coarsely on a second latent, source 5 (15 values) split over two
+      latents (coarse and fine), the rest random. Returns (sources, latents, discrete)."""
     rng = np.random.default_rng(seed)
     sizes = np.array([10, 10, 10, 8, 4, 15])
     s = rng.integers(0, sizes, size=(n, 6))
@@ -596,23 +610,42 @@ def synthetic(case, n=10_000, seed=0):
         return s, np.concatenate([s, pad], 1).astype(int), True
     if case == "codes_random":
         return s, rng.integers(0, 10, size=(n, 12)), True
+    if case == "near_separable":
+        x = standardise(s.astype(float))
+        x = np.cos(0.1) * x + np.sin(0.1) * np.roll(x, 1, axis=1) + 0.02 * rng.standard_normal((n, 6))
+        return s, np.concatenate([x, rng.standard_normal((n, 6))], 1), False
+    if case == "codes_trained":
+        binned = np.round(s / (sizes - 1) * 9).astype(int)  # (n, 6) each source on 10 values
+        nudge = np.where(rng.random((n, 6)) < 0.03, rng.choice([-1, 1], (n, 6)), 0)
+        codes = np.clip(binned + nudge, 0, 9)
+        codes[:, 5] = s[:, 5] // 2  # 15 values: coarse here, fine (parity) on latent 7
+        extra = np.stack([s[:, 3] // 3, s[:, 5] % 2 * 5 + rng.integers(0, 5, n)], 1)
+        return s, np.concatenate([codes, extra, rng.integers(0, 10, (n, 4))], 1), True
     raise ValueError(case)
 
 
-def benchmark(repeats=3):
-    """Seconds per infomec() call: best of `repeats` at N = 10 000 (one call at N = 100 000), after a warm-up."""
-    infomec(*synthetic("noise", 1000))  # warm-up: torch's first call is slow
+BENCHMARK_CASES = ("identity", "rotation", "near_separable", "codes_random", "codes_trained")
+
+
+def benchmark(path=None, discrete=False, repeats=3):
+    """Seconds per infomec() call, in process: best of `repeats` at N = 10 000, one call at N = 100 000 (after a
+    warm-up call). With a path: the same for that .npz file (its `sources` and `latents`)."""
+    infomec(*synthetic("noise", 1000))  # warm-up: the first call pays one-off costs
     print(f"torch threads: {torch.get_num_threads()}")
-    for n in (10_000, 100_000):
-        for case in ("identity", "codes_random"):
-            s, z, discrete = synthetic(case, n)
-            best = math.inf
-            for _ in range(repeats if n <= 10_000 else 1):
-                t = time.perf_counter()
-                infomec(s, z, discrete)
-                best = min(best, time.perf_counter() - t)
-            kind = "discrete" if discrete else "continuous"
-            print(f"N = {n:>7d}, 6 sources x 12 latents, {kind:10s}: {best:6.3f} s")
+    runs = [(f"{case} N={n}", *synthetic(case, n), repeats if n <= 10_000 else 1)
+            for n in (10_000, 100_000) for case in BENCHMARK_CASES]
+    if path:
+        npz = np.load(path)
+        runs = [(path, npz["sources"], npz["latents"], discrete, repeats)]
+    print(f"{'case':28s} {'seconds':>8s} {'InfoM':>6s} {'InfoE':>6s} {'InfoC':>6s}  fit")
+    for name, s, z, disc, tries in runs:
+        best = math.inf
+        for _ in range(tries):
+            t = time.perf_counter()
+            r = infomec(s, z, disc)
+            best = min(best, time.perf_counter() - t)
+        print(f"{name:28s} {best:8.3f} {r['infom']:6.3f} {r['infoe']:6.3f} {r['infoc']:6.3f}  "
+              f"{'converged' if r['converged'] else 'NOT converged'}", flush=True)
 
 
 def main():
@@ -626,10 +659,11 @@ def main():
                         "training-time logger (k = 3, range > max / 8, InfoE linear on the file's `values` if it has "
                         "them: a quantized model's z_q); see infomec_training_time")
     p.add_argument("--plot", default="", help="also write the NMI heatmap to this PNG")
-    p.add_argument("--benchmark", action="store_true", help="print timings for N = 10 000 and 100 000")
+    p.add_argument("--benchmark", action="store_true",
+                   help="print timings: synthetic cases at N = 10 000 and 100 000, or FILE if given")
     a = p.parse_args()
     if a.benchmark:
-        return benchmark()
+        return benchmark(a.file, a.discrete)
     if a.file is None:
         print(f"{'case':16s} {'InfoM':>6s} {'InfoE':>6s} {'InfoC':>6s} {'MIG':>6s}")
         for case in ("identity", "rotation", "noise", "codes_identity", "codes_random"):
