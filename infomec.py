@@ -1,6 +1,7 @@
 """InfoMEC: InfoM (modularity), InfoE (explicitness), InfoC (compactness), from first principles.
 
-Paper: Hsu et al., NeurIPS 2023, the section "InfoMEC". numpy + torch only; this file stands on its own.
+Paper: Hsu et al., NeurIPS 2023, the section "InfoMEC". numpy only (and matplotlib for the
+heatmap); this file stands on its own, so it can be copied into a project in any framework.
 
 Given sources s (N x n_s, discrete ground-truth factors) and latents z (N x n_z):
   NMI_ij = I(s_i; z_j) / H(s_i)                          (n_s x n_z, in [0, 1], nats cancel)
@@ -29,23 +30,21 @@ Degenerate cases (the reference returns NaN or crashes; we define them):
 
 Plain and fast: the file opens with the definitions, written as they read (mutual_info_knn_plain: Ross's k-NN
 estimate point by point; logistic_cross_entropy_plain: InfoE's regression by plain Newton steps); below a fence,
-the fast paths (mutual_info_knn: sorted windows; logistic_cross_entropy: all sources at once, L-BFGS then Newton).
+the fast paths (mutual_info_knn: sorted windows; logistic_cross_entropy: Newton's method with exact shortcuts).
 infomec(..., plain=True) runs the plain ones; tests/test_infomec.py checks that both give the same numbers.
 
 Deviations from the reference implementation: the k-NN jitter that breaks ties is seeded (the reference's is
-random), so results are deterministic; InfoE's logistic regression is fitted to its optimum (L-BFGS, then exact
-Newton steps: see logistic_cross_entropy) instead of stopping after 100 L-BFGS iterations, which on trained
-models falls short (a QLAE of the CPU sweep: InfoE 0.855 there, 0.8748 at the optimum); `converged` says whether
-the optimum was reached.
+random), so results are deterministic; InfoE's logistic regression is fitted to its infimum (Newton's method,
+see the comment above logistic_fit) instead of stopping after 100 L-BFGS iterations, which on trained models
+falls short (a QLAE of the CPU sweep: InfoE 0.855 there, 0.8748 at the optimum); `converged` says whether the
+infimum was reached, to a stated tolerance.
 """
 import argparse
 import math
 import time
-import warnings
 import zipfile
 
 import numpy as np
-import torch
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -335,161 +334,290 @@ def mutual_info_knn(z, s, k=10, by_z=None):
     return max(0.0, float(mi))
 
 
-def ones_csr(index, width):
-    """The sparse 0/1 matrix (N, width) with ones at row n, columns index[n] (distinct), and its transpose."""
-    n, m = index.shape
-    with warnings.catch_warnings():  # torch calls its sparse CSR support "beta"; we use only CSR @ dense
-        warnings.simplefilter("ignore", UserWarning)
-        matrix = torch.sparse_csr_tensor(torch.arange(0, n * m + 1, m), index.reshape(-1),
-                                         torch.ones(n * m, dtype=torch.float64), (n, width))
-        return matrix, matrix.t().to_sparse_csr()
+# InfoE's logistic regressions, fast. One source at a time, the same problem as logistic_cross_entropy_plain:
+# minimise L(W) = sum_n w_n [log sum_c exp(x_n W_c) - x_n W_{y_n}] (w_n = 1 / (K count(y_n))) by Newton's method,
+# with four changes that alter the path, never the infimum:
+#   1. codes: a (value, class) pair that never occurs together has infimum weight -inf (sending it there removes
+#      class c from the softmax of exactly the samples that have that value, none of which is of class c, so no
+#      sample's loss rises). Those pairs are fixed at -inf up front; a sample left with only its own class costs 0
+#      and leaves the problem. On trained codes this settles most sources outright (a source told by one
+#      latent's values is separable value by value).
+#   2. a closed-form start: linear discriminant analysis for continuous latents, naive Bayes (log p(value | class))
+#      for codes; kept if it beats the uniform model. When every sample is already on its own side (the classes
+#      are separable along the current W), the loss falls to 0 as W is scaled up, so W is doubled until the loss
+#      is below SEPARABLE_LOSS, the stated distance to the infimum (0).
+#   3. the Newton system: continuous latents have few columns (D = n_z + 1), so H is formed exactly (from the upper
+#      triangles of x x^T and of w (diag p - p p^T)) and solved by Cholesky. Codes have a column per value
+#      (hundreds): H is never formed; conjugate gradients solve H s = -G with products H v (two products with
+#      the 0/1 design), preconditioned by H's K x K diagonal blocks, one per column.
+#   4. the line search halves the step until the loss falls enough and, when the full step was taken, doubles it
+#      while the loss keeps falling (along a separating direction Newton's steps are too short).
+# `converged` means: the Newton decrement -G.step (twice the loss decrease the quadratic model predicts, and
+# about the distance to the infimum near it) is below DECREMENT, or the loss is below SEPARABLE_LOSS. For codes
+# the decrement that decides comes from a tight solve (residual 1e-6 |G|; conjugate gradients' -G.s grows
+# monotonically toward the exact decrement, so it stops early once it passes the bar: not converged yet).
+SEPARABLE_LOSS, DECREMENT = 1e-7, 1e-6
+DENSE_DESIGN_LIMIT = 2 ** 25  # codes' 0/1 design held dense up to this many entries (256 MB of float64)
 
 
-def logistic_cross_entropy(features, s, max_iter=1000, tolerance=1e-4, newton_iter=300):
-    """In-sample cross-entropy per source of unregularised, class-balanced multinomial logistic regressions.
+class OneHotDesign:
+    """One-hot codes plus an intercept as a 0/1 design matrix X (N, width): held dense when that is small (then
+    X @ W and X^T @ R are plain matrix products), else as each sample's column indices (N, n_z + 1)."""
 
-    features: ("onehot", codes (N, n_z) int) or ("dense", X (N, d) float). All sources are fitted at once, on the
-    sum of their independent losses (each source's classes are its own block of columns).
-    The weighted loss of source i is  sum_n w_n [logsumexp_c logit_nc - logit_n,y_n],  w_n = 1 / (K * count(y_n)).
-    With the design matrix X (one-hot: a sparse N x (values of all latents) matrix with n_z ones per row; its last
-    column is all ones, for the intercepts) and Y the label indicators times w, the loss is
-    sum_n w_n logsumexp(X_n W) - <X^T Y, W>  and its gradient is  X^T P - X^T Y  (P: the predicted probabilities
-    times w), written out here instead of autograd: two (sparse) matrix products per evaluation.
-    One-hot codes get two helps that change the path, not the optimum: the fit starts from naive Bayes (each
-    latent's log p(value | class), the exact answer if latents were independent given the source), and each
-    column's weights are optimised in units of 1/sqrt(how often the value occurs), so rare values are not
-    starved of gradient (a diagonal preconditioner).
-    L-BFGS runs up to `max_iter` iterations (100 where Newton steps follow, up to `newton_iter` of them) to a
-    largest gradient entry of `tolerance` (scikit-learn's default for the reference's solver). Returns
-    (cross-entropies (n_s,), converged).
-    """
-    n, n_s = s.shape
-    ks = s.max(0) + 1  # (n_s,) classes per source
-    order = np.argsort(ks, kind="stable")  # sources sorted by K: those with equal K side by side, one view each
-    s, ks = s[:, order], ks[order]  # (undone at the end)
-    first = np.concatenate([[0], np.cumsum(ks)])  # source i's classes are columns first[i] .. first[i + 1] - 1
-    labels = torch.tensor((s + first[:-1]).T.copy())  # (n_s, N): each label's class among all sources' classes
-    w = torch.tensor(np.stack([1 / (k * np.bincount(s[:, i])[s[:, i]]) for i, k in enumerate(ks)]))  # (n_s, N)
-    starts = np.flatnonzero(np.diff(ks, prepend=0))  # the first source of each run of equal K
-    groups = [(int(i), int(j), int(ks[i])) for i, j in zip(starts, np.append(starts[1:], n_s))]  # (i, j, K)
-    kind, x = features
-    if kind == "onehot":  # column of (latent j, value v) = start_j + v; the last column is the intercept's
-        col = torch.tensor(np.concatenate([x + np.concatenate([[0], np.cumsum(x.max(0) + 1)[:-1]]),
-                                           np.full((n, 1), (x.max(0) + 1).sum())], 1))  # (N, n_z + 1), ascending
-        rows, nz = int(col.max()) + 1, col.shape[1]
-        design, design_t = ones_csr(col, rows)  # (N, rows), (rows, N)
-        often = torch.bincount(col.reshape(-1), minlength=rows)  # (rows,) how often each (latent, value) occurs
-        scale = torch.sqrt(n / often.clamp(min=1).double())[:, None]  # (rows, 1)
-    else:  # standardised features (no rescaling needed) and a column of ones for the intercept
-        design = torch.tensor(np.concatenate([x, np.ones((n, 1))], 1), dtype=torch.float64)  # (N, d + 1)
-        rows, design_t, scale = design.shape[1], design.t().contiguous(), 1.0
-    y = torch.zeros(first[-1], n, dtype=torch.float64).scatter_(0, labels, w)  # (classes, N)
-    linear = design_t @ y.t().contiguous()  # (rows, classes)
-    table = torch.zeros(rows, first[-1], dtype=torch.float64)  # weights and intercepts of all sources side by side
-    if kind == "onehot":  # naive Bayes: K * linear = p(value | class); smoothed, centred over each source's classes
-        for i, j, k in groups:
-            nb = torch.log(linear[:-1, first[i]:first[j]].unflatten(1, (j - i, k)) * k + 1e-3)
-            table[:-1, first[i]:first[j]] = (nb - nb.mean(2, keepdim=True)).flatten(1)
-    v = table / scale  # optimised: table = v * scale
+    def __init__(self, col, width):
+        self.col, self.width, self.dense = col, width, None
+        if len(col) * width <= DENSE_DESIGN_LIMIT:
+            self.dense = np.zeros((len(col), width))
+            self.dense[np.arange(len(col))[:, None], col] = 1
+        else:  # per latent, the samples sorted by column, and where each column's run starts
+            self.by_col = [np.argsort(c, kind="stable") for c in col.T]
+            self.bounds = [np.searchsorted(c[p], np.arange(width + 1)) for c, p in zip(col.T, self.by_col)]
 
-    # Logits and probabilities are kept class-major, (classes, N): each source's softmax then runs over a few
-    # rows, vectorised along N (twice as fast as over a few adjacent columns of an (N, classes) array).
-    def logits():  # (classes, N)
-        if kind == "dense":
-            return (v * scale).t() @ design_t
-        return (design @ (v * scale)).t().contiguous()  # torch multiplies only sparse @ dense
+    def rows(self, keep):
+        return OneHotDesign(self.col[keep], self.width)
 
-    def softmax_(z, weighted):  # z -> softmax per source (times w if weighted), in place; returns logsumexp (n_s, N)
-        lse = torch.empty(n_s, n, dtype=torch.float64)
-        for i, j, k in groups:  # sources i .. j - 1, all with k classes
-            zg = z[first[i]:first[j]].view(j - i, k, n)  # (sources, K, N), a view
-            top = zg.amax(1, keepdim=True)  # a stable softmax with one exp; the clamp keeps exp off its slow
-            e = zg.sub_(top).clamp_(min=-600).exp_()  # underflow path (5x slower) and moves p by < 1e-260
-            total = e.sum(1)  # (sources, N)
-            lse[i:j] = top.squeeze(1) + torch.log(total)
-            e.mul_(((w[i:j] if weighted else 1) / total).unsqueeze(1))
-        return lse
+    def mul(self, W):  # X @ W: (N, K)
+        if self.dense is not None:
+            return self.dense @ W
+        out = W[self.col[:, 0]].copy()
+        for c in self.col.T[1:]:
+            out += W[c]
+        return out
 
-    def closure():  # in place where it can be: each (classes, N) tensor is the size of the whole data
-        p = logits()
-        lse = softmax_(p, weighted=True)  # p: predicted probabilities times w
-        xp = design_t @ (p.t() if kind == "dense" else p.t().contiguous())  # X^T P (rows, classes); sparse @ dense
-        # wants a contiguous dense operand, dense @ dense takes the transpose as it is
-        v.grad = (xp - linear) * scale
-        return (w * lse).sum() - (linear * v * scale).sum()
+    def tmul(self, R):  # X^T @ R: (width, K), per column the sum over the samples that have it
+        if self.dense is not None:
+            return self.dense.T @ R
+        out = np.zeros((self.width, R.shape[1]))
+        for p, b in zip(self.by_col, self.bounds):
+            seen = np.flatnonzero(b[1:] > b[:-1])  # (reduceat needs non-empty runs)
+            out[seen] += np.add.reduceat(R[p], b[:-1][seen])
+        return out
 
-    def cross_entropies():  # (probabilities (classes, N), each sample's cross-entropy under each source (n_s, N))
-        z = logits()
-        label_logit = z.gather(0, labels)  # before softmax_ overwrites z
-        return z, softmax_(z, weighted=False) - label_logit
 
-    # L-BFGS in chunks of 20 iterations. Stop when the gradient is below `tolerance` (the optimum), or when the
-    # summed weighted loss is below 1e-4 nats: the data are (nearly) separable, the unregularised optimum is at
-    # infinity, and every source's InfoE is already within 1e-4 of its supremum.
-    # Exact Newton (below) finishes the fit where its Hessians, (K rows)^2 per source, and the products x_n x_n^T
-    # (N rows^2; for codes sparse, nz^2 per sample) are affordable.
-    newton = ks.max() * rows <= 2000 and n * (rows if kind == "dense" else nz) ** 2 <= 2 ** 25
-    optimizer = torch.optim.LBFGS([v], lr=1, max_iter=20, history_size=20, tolerance_grad=tolerance,
-                                  tolerance_change=1e-12, line_search_fn="strong_wolfe")
-    converged, previous = False, math.inf
-    for _ in range((min(max_iter, 100) if newton else max_iter) // 20):
-        optimizer.step(closure)
-        loss = closure().item()
-        converged = v.grad.abs().max().item() <= tolerance or loss < 1e-4  # the gradient of what L-BFGS moves
-        if converged or previous - loss < 1e-9:
+class DenseDesign:
+    """Standardised continuous latents plus a column of ones (N, D)."""
+
+    def __init__(self, x):
+        self.x, self.width = x, x.shape[1]
+
+    def rows(self, keep):
+        return DenseDesign(self.x[keep])
+
+    def mul(self, W):
+        return self.x @ W
+
+    def tmul(self, R):
+        return self.x.T @ R
+
+
+def logistic_fit(design, y, k, newton_iter=100):
+    """One source's fit (see the comment above). Returns (each sample's cross-entropy (N,), converged)."""
+    n = len(y)
+    w = 1 / (k * np.bincount(y, minlength=k)[y])  # (N,)
+    Y = np.zeros((n, k))
+    Y[np.arange(n), y] = 1
+    nll = np.zeros(n)
+    forbidden = np.zeros((n, k), bool)  # (N, K) classes fixed at -inf for a sample
+    if isinstance(design, OneHotDesign):
+        forbidden = (design.tmul(Y) == 0)[design.col].any(1)  # some value of the sample never seen with class c
+    alive = (~forbidden).sum(1) > 1  # the others keep only their own class: cross-entropy 0
+    if not alive.any():
+        return nll, True
+    d, y, w, Y, forbidden = design.rows(alive), y[alive], w[alive], Y[alive], forbidden[alive]
+    m = len(y)
+
+    def evaluate(W):  # (weighted loss, probabilities (m, K), each sample's cross-entropy (m,), logits (m, K))
+        z = d.mul(W)
+        z[forbidden] = -np.inf
+        top = z.max(1, keepdims=True)
+        e = np.exp(z - top)
+        total = e.sum(1, keepdims=True)
+        sample = top[:, 0] + np.log(total[:, 0]) - z[np.arange(m), y]
+        return (w * sample).sum(), e / total, sample, z
+
+    W = np.zeros((d.width, k))
+    current = evaluate(W)
+    if isinstance(d, DenseDesign):  # linear discriminant analysis: balanced class means, pooled covariance
+        x = d.x[:, :-1]
+        means = (Y * w[:, None]).T @ x * k  # (K, D - 1)
+        centred = x - means[y]
+        cov = centred.T @ (w[:, None] * centred)  # (D - 1, D - 1); a tiny ridge for directions without spread
+        A = np.linalg.solve(cov + 1e-6 * max(np.trace(cov), 1e-300) * np.eye(len(cov)), means.T)  # (D - 1, K)
+        start = np.concatenate([A, -0.5 * (means.T * A).sum(0)[None]])
+    else:  # naive Bayes: log p(value | class), balanced; the intercept (last column) 0
+        counts = d.tmul(w[:, None] * Y) * k  # (width, K)
+        start = np.log(np.where(counts > 0, counts, 1))
+        start[-1] = 0
+    tried = evaluate(start)
+    if tried[0] < current[0]:
+        W, current = start, tried
+    loss, P, sample, z = current
+    converged, state = False, {}
+    for _ in range(newton_iter):
+        if loss < SEPARABLE_LOSS:
+            converged = True
             break
-        previous = loss
-    if newton and (kind == "dense" or not converged):
-        # Trained latents often leave some classes (almost) separable: the loss keeps falling as weights grow along
-        # a separating direction, L-BFGS crawls there (1000 iterations do not converge), and a small gradient does
-        # not mean the loss is near its infimum (L-BFGS stopped at gradient 1e-4 with a source's cross-entropy
-        # 0.0026 nats above it, on a VAE of the CPU sweep). Newton's method walks a separating direction at a
-        # constant pace, so the loss falls geometrically: exact Newton steps, one Hessian per source,
-        #     H = sum_n w_n (diag(p_n) - p_n p_n^T) (x) x_n x_n^T      ((K rows) x (K rows)),
-        # with backtracking. A source is done when its Newton decrement -g.step (twice the loss decrease that the
-        # step predicts) is below 1e-6 nats, its loss then within about that of its infimum, or when its loss is
-        # below 1e-4 / n_s (as above: (nearly) separable). Dense features always get this check (it is cheap);
-        # codes, whose Hessians are bigger (a row per code value), get it when L-BFGS did not converge. A tiny
-        # damping makes H invertible along the directions that change no prediction (the same change to every
-        # class; for codes, one latent's values against the intercept); the gradient has no component there.
-        if kind == "onehot":  # x_n x_n^T of every sample, flattened: (rows^2, N), a 0/1 matrix for codes
-            outer = ones_csr((col[:, :, None] * rows + col[:, None, :]).flatten(1), rows * rows)[1]
-        else:
-            outer = (design[:, :, None] * design[:, None, :]).flatten(1).t()
-        done, loss = np.zeros(n_s, bool), closure()  # closure: the loss, and the gradient in v.grad
-        for _ in range(newton_iter):
-            p, nll = cross_entropies()  # p: probabilities
-            done |= ((w * nll).sum(1) < 1e-4 / n_s).numpy()
-            step = torch.zeros_like(v)  # a done source stays where it is; the others do not move its loss
-            for i in np.flatnonzero(~done):
-                a, b, k = first[i], first[i + 1], int(ks[i])
-                pk = p[a:b].t()  # (N, K)
-                pw = (pk * w[i, :, None]).contiguous()  # (N, K): w_n p_n
-                block = -(outer @ (pk[:, :, None] * pw[:, None]).flatten(1))  # (rows^2, K^2): - w_n p_n p_n^T
-                block[:, :: k + 1] += outer @ pw  # the diagonal term w_n diag(p_n): classes (c, c)
-                hessian = block.t().reshape(k, k, rows, rows).permute(0, 2, 1, 3).reshape(k * rows, k * rows)
-                hessian += 1e-10 * hessian.diagonal().max() * torch.eye(k * rows, dtype=torch.float64)
-                g = (v.grad[:, a:b] / scale).t().reshape(-1)  # (K rows,): of the table, in (class, row) order
-                factor, failed = torch.linalg.cholesky_ex(hessian)  # H is positive definite: Cholesky, else LU
-                solution = torch.linalg.solve(hessian, g) if failed else torch.cholesky_solve(g[:, None], factor)[:, 0]
-                step[:, a:b] = -solution.view(k, rows).t() / scale  # of v = table / scale
-                done[i] = -(v.grad[:, a:b] * step[:, a:b]).sum().item() < 1e-6
-            converged, decrement = done.all(), -(v.grad * step).sum().item()
-            if converged:
-                break
-            start, t = v.detach().clone(), 1.0
-            while t > 1e-10:  # backtrack until the loss falls by at least a small fraction of the prediction
-                v.copy_(start + t * step)
-                new = closure()  # at the accepted point this leaves the gradient for the next step
-                if new <= loss - 1e-4 * t * decrement:
-                    loss = new
+        margin = z[np.arange(m), y][:, None] - np.where(Y > 0, -np.inf, z)  # (m, K) own logit minus the others
+        if margin.min() > 0:  # every sample on its own side: scale W up until the loss is negligible
+            for t in 2.0 ** np.arange(1, 60):
+                tried = evaluate(t * W)
+                if tried[0] < SEPARABLE_LOSS:
+                    W, (loss, P, sample, z) = t * W, tried
                     break
-                t /= 2
-            else:  # no step lowers the loss (rounding at the scale of the loss): stay, and say it did not converge
-                v.copy_(start)
+            converged = loss < SEPARABLE_LOSS
+            break
+        G = d.tmul(w[:, None] * (P - Y))  # (width, K) the gradient
+        if isinstance(d, DenseDesign):
+            step, certain = newton_step_dense(d.x, P, w, G), True
+        else:
+            step, certain = newton_step_codes(d, P, w, G, state)
+        decrement = -(G * step).sum()
+        if decrement < DECREMENT and certain:
+            converged = True
+            break
+        t = 1.0
+        while t > 1e-10:  # backtrack until the loss falls by a small fraction of the prediction...
+            tried = evaluate(W + t * step)
+            if tried[0] <= loss - 1e-4 * t * decrement:
                 break
-    nll = cross_entropies()[1]  # (n_s, N): unweighted in-sample, as the reference scores it
-    return nll.mean(1).numpy()[np.argsort(order)], bool(converged)  # in the caller's order of sources
+            t /= 2
+        else:  # no step lowers the loss (round-off at the scale of the loss): stop, not converged
+            break
+        while t >= 1.0:  # ...or, when the full step was taken, go further while the loss keeps falling
+            further = evaluate(W + 2 * t * step)
+            if not further[0] < tried[0]:
+                break
+            t, tried = 2 * t, further
+        W, (loss, P, sample, z) = W + t * step, tried
+    nll[alive] = sample
+    return nll, converged
+
+
+def newton_step_dense(x, P, w, G):
+    """-H^-1 G with H formed: H[(a,i),(b,j)] = sum_n w_n (p_na [a = b] - p_na p_nb) x_ni x_nj. x_ni x_nj is
+    symmetric, so only its upper triangle (N, D(D+1)/2) is formed and multiplied by each factor once. Samples
+    whose prediction is certain (1 - max p < 1e-12) add nothing and are left out."""
+    use = 1 - P.max(1) > 1e-12
+    x, p, w = x[use], P[use], w[use]
+    (dim, k), (iu, ju) = G.shape, np.triu_indices(x.shape[1])
+    pairs = x[:, iu] * x[:, ju]  # (N, T)
+    q = np.sqrt(w)[:, None] * p  # (N, K)
+    M = -(pairs.T @ (q[:, :, None] * q[:, None, :]).reshape(len(q), k * k)).reshape(-1, k, k)  # (T, K, K)
+    M[:, np.arange(k), np.arange(k)] += pairs.T @ (w[:, None] * p)
+    sym = np.zeros((dim, dim), int)
+    sym[iu, ju] = sym[ju, iu] = np.arange(len(iu))
+    H = M[sym].transpose(2, 0, 3, 1).reshape(k * dim, k * dim)  # (D, D, K, K) -> rows (a, i), columns (b, j)
+    return newton_solve(H, G)
+
+
+def newton_step_codes(d, P, w, G, state):
+    """-H^-1 G for codes, by preconditioned conjugate gradients with H applied as H v = X^T (w p (X v - <p, X v>)):
+    a loose solve (residual min(0.5, sqrt|G|) |G|, the usual inexact Newton) gives the step, and near the bar a
+    tight one (1e-6 |G|) decides. When conjugate gradients do not get there in a few dozen iterations (H is
+    ill-conditioned: trained codes often are), the step is exact, from H formed, if that is affordable; and so are
+    the rest of this fit's steps (state["exact"]). Returns (step, whether its decrement can be trusted)."""
+    k = G.shape[1]
+    C = w[:, None, None] * (P[:, :, None] * np.eye(k) - P[:, :, None] * P[:, None, :])  # (m, K, K)
+    norm = np.sqrt((G ** 2).sum())
+
+    def solve(tolerance, cap):
+        inverse = np.linalg.inv(d.tmul(C.reshape(len(P), k * k)).reshape(-1, k, k) + 1e-10 * np.eye(k))
+        s, r = np.zeros_like(G), -G  # preconditioner: H's K x K diagonal blocks, one per column
+        q = np.einsum("cab,cb->ca", inverse, r)
+        p, rq = q.copy(), (r * q).sum()
+        for _ in range(cap):
+            zp = d.mul(p)
+            hp = d.tmul(w[:, None] * P * (zp - (P * zp).sum(1, keepdims=True))) + 1e-12 * p
+            alpha = rq / (p * hp).sum()
+            s, r = s + alpha * p, r - alpha * hp
+            if np.sqrt((r ** 2).sum()) <= tolerance * norm:
+                return s, True
+            if tolerance < 1e-3 and -(G * s).sum() >= DECREMENT:
+                return s, True  # -G.s only grows toward the exact decrement: past the bar, certainly not converged
+            q = np.einsum("cab,cb->ca", inverse, r)
+            rq, old = (r * q).sum(), rq
+            p = q + rq / old * p
+        return s, False
+
+    near = False
+    if not state.get("exact"):
+        step, reached = solve(min(0.5, np.sqrt(norm)), 30)
+        near = -(G * step).sum() < 10 * DECREMENT
+        if reached and not near:
+            return step, True
+        if near:
+            step, reached = solve(1e-6, 50)
+            if reached:
+                return step, True
+    H = codes_hessian(d, P, w)
+    if H is None:  # too big to form: conjugate gradients to the end (far from the bar an underestimate is harmless)
+        return solve(1e-6, 500) if near or state.get("exact") else (step, True)
+    state["exact"] = True
+    return newton_solve(H, G), True
+
+
+def newton_solve(H, G):
+    """-H^-1 G, G (width, K) and H in (class, column) order. H is singular along changes that move no logit (every
+    class shifted alike; for codes also one latent's values against the intercept, and pairs fixed at -inf), where
+    the gradient has no component: rows with no curvature are left out and a tiny damping makes the rest definite."""
+    g = G.T.reshape(-1)
+    keep = H.diagonal() > 0
+    H = H[np.ix_(keep, keep)]
+    H = H + 1e-10 * max(H.diagonal().max(initial=0), 1e-300) * np.eye(len(H))
+    try:
+        solution = np.linalg.solve(H, g[keep])
+    except np.linalg.LinAlgError:
+        solution = np.linalg.lstsq(H, g[keep], rcond=None)[0]
+    step = np.zeros_like(g)
+    step[keep] = -solution
+    return step.reshape(G.shape[1], -1).T
+
+
+def codes_hessian(d, P, w, budget=2e10):
+    """H of the codes' fit, (K width, K width) in (class, column) order, or None if it would cost more than
+    `budget` multiply-adds. H = sum_n x_n x_n^T (x) w_n (diag p_n - p_n p_n^T), and only the classes a sample could
+    still be (p above 1e-12: the others add at most 1e-12 w_n to any entry) matter: samples sharing that set A
+    share a dense block over A's classes, when that is cheaper than one block over every class."""
+    (m, k), width = P.shape, d.width
+    allowed = P > 1e-12
+    allowed[allowed.sum(1) < 2] = False  # a sample left with one class adds nothing (diag p - p p^T = 0)
+    patterns, group = np.unique(allowed, axis=0, return_inverse=True)
+    sizes, members = patterns.sum(1), np.bincount(group.reshape(-1), minlength=len(patterns))
+    grouped = ((members + 64) * (sizes * width) ** 2)[sizes > 1].sum()  # (64: adding a block into H)
+    union = allowed.any(0)
+    if m * (union.sum() * width) ** 2 < grouped:  # one block over every class still possible
+        patterns, group = union[None], np.where(allowed.any(1), 0, -1)
+    if d.dense is None or min(grouped, m * (union.sum() * width) ** 2) > budget:
+        return None
+    group = group.reshape(-1)
+    by_group = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[by_group], np.arange(len(patterns) + 1))
+    H = np.zeros((k, width, k, width))
+    for t, classes in enumerate(patterns):
+        if classes.sum() < 2:
+            continue
+        rows, idx = by_group[starts[t]:starts[t + 1]], np.flatnonzero(classes)
+        x, p, wt = d.dense[rows], P[rows][:, idx], w[rows]
+        u = ((np.sqrt(wt)[:, None] * p)[:, :, None] * x[:, None, :]).reshape(len(rows), -1)  # (m_A, |A| width)
+        block = -(u.T @ u).reshape(len(idx), width, len(idx), width)
+        for i in range(len(idx)):
+            block[i, :, i, :] += (x * (wt * p[:, i])[:, None]).T @ x
+        H[np.ix_(idx, np.arange(width), idx, np.arange(width))] += block
+    return H.reshape(k * width, k * width)
+
+
+def logistic_cross_entropy(features, s, newton_iter=100):
+    """In-sample cross-entropy per source (n_s,) of InfoE's logistic regressions, and whether every fit converged.
+    features: ("onehot", codes (N, n_z) int, each column 0..V_j - 1) or ("dense", standardised latents (N, d))."""
+    kind, x = features
+    if kind == "onehot":
+        sizes = x.max(0) + 1
+        col = np.concatenate([x + np.concatenate([[0], np.cumsum(sizes)[:-1]]), np.full((len(x), 1), sizes.sum())], 1)
+        design = OneHotDesign(col, int(sizes.sum()) + 1)
+    else:
+        design = DenseDesign(np.concatenate([x, np.ones((len(x), 1))], 1))
+    fits = [logistic_fit(design, s[:, i], int(s[:, i].max()) + 1, newton_iter) for i in range(s.shape[1])]
+    return np.array([nll.mean() for nll, _ in fits]), all(converged for _, converged in fits)
 
 
 # ==========================================================================================================
@@ -631,7 +759,6 @@ def benchmark(path=None, discrete=False, repeats=3):
     """Seconds per infomec() call, in process: best of `repeats` at N = 10 000, one call at N = 100 000 (after a
     warm-up call). With a path: the same for that .npz file (its `sources` and `latents`)."""
     infomec(*synthetic("noise", 1000))  # warm-up: the first call pays one-off costs
-    print(f"torch threads: {torch.get_num_threads()}")
     runs = [(f"{case} N={n}", *synthetic(case, n), repeats if n <= 10_000 else 1)
             for n in (10_000, 100_000) for case in BENCHMARK_CASES]
     if path:
