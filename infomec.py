@@ -41,6 +41,8 @@ infimum was reached, to a stated tolerance.
 """
 import argparse
 import math
+import os
+import sys
 import time
 import zipfile
 
@@ -528,7 +530,10 @@ def newton_step_codes(d, P, w, G, state):
         for _ in range(cap):
             zp = d.mul(p)
             hp = d.tmul(w[:, None] * P * (zp - (P * zp).sum(1, keepdims=True))) + 1e-12 * p
-            alpha = rq / (p * hp).sum()
+            curvature = (p * hp).sum()
+            if not curvature > 0:  # nothing left to solve (r = 0), or round-off: stop with what we have
+                return s, rq == 0
+            alpha = rq / curvature
             s, r = s + alpha * p, r - alpha * hp
             if np.sqrt((r ** 2).sum()) <= tolerance * norm:
                 return s, True
@@ -830,4 +835,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # piped into a command that stopped reading (`| head -1`): quiet, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -12,21 +12,28 @@ import infomec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# The authors' standalone metric on the same constructions (their random draws, not ours): InfoM, InfoE, InfoC.
+# The authors' standalone metric (their disentangle/metrics/infomec.py, scikit-learn 1.5.2) run on OUR arrays,
+# infomec.synthetic(case) at N = 10 000: InfoM, InfoE, InfoC (results/README.md, "InfoMEC against the authors'").
 REFERENCE = {
-    "identity": (0.995, 0.9998, 0.995),
-    "rotation": (0.429, 0.9998, 0.291),
-    "codes_identity": (0.990, 0.9999, 0.990),
-    "codes_random": (0.074, 0.020, 0.030),
+    "identity": (0.9960, 0.9999, 0.9960),
+    "rotation": (0.4338, 0.9998, 0.2918),
+    "near_separable": (0.5788, 0.9998, 0.5533),
+    "codes_identity": (0.9907, 0.9998, 0.9907),
+    "codes_random": (0.0710, 0.0209, 0.0280),
+    "codes_trained": (0.6886, 0.9740, 0.8742),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REFERENCE))
-def test_reference_values_are_reproduced_within_0_01(case):
+def test_the_authors_metric_is_reproduced_on_the_same_arrays(case):
+    """InfoM and InfoC to 0.001 (the same NMI); InfoE to 0.001, never below theirs by more than rounding: their fit
+    stops after 100 L-BFGS iterations, ours at the infimum (on codes_trained 0.9744 against their 0.9740)."""
     s, z, discrete = infomec.synthetic(case)
     r = infomec.infomec(s, z, discrete)
-    assert (r["infom"], r["infoe"], r["infoc"]) == pytest.approx(REFERENCE[case], abs=0.01)
+    infom, infoe, infoc = REFERENCE[case]
     assert r["converged"]
+    assert (r["infom"], r["infoc"]) == pytest.approx((infom, infoc), abs=1e-3)
+    assert infoe - 1e-4 <= r["infoe"] <= infoe + 1e-3
 
 
 def test_pure_noise_has_no_explicitness_and_its_infom_infoc_match_the_reference_draw():
