@@ -59,5 +59,4 @@ def savefig(fig, name):
 
         display(fig)
     plt.close(fig)
-    print(f"wrote {path}")
-    return path
+    print(f"wrote {os.path.relpath(path)}")  # (returns nothing: a notebook would echo a returned path)

@@ -79,6 +79,11 @@ savefig(fig, "step5_traversals.png")
 # In this run, most AE rows change several things at once (z0 and z11: wall colour, floor colour and the
 # object's shape together), while most QLAE rows change one: z3 only the floor colour, z11 only the wall colour,
 # z2 and z7 only the object's colour. That is what InfoM 0.53 vs 0.33 looks like.
+#
+# And weight decay? Without it the QLAE is no less modular here (InfoM 0.57 vs 0.53). Step 3 showed why that
+# is no surprise at 3 000 steps (a tenth of the decay's time constant); even a ten times stronger decay (time
+# constant 1 000 steps) left three 6 000-step seeds no more modular than without it, and 3.4 dB worse at
+# reconstruction (results/README.md, "The paper's tables at CPU scale"). Exercise 10 asks what would settle it.
 
 # %%
 for name in MODELS:

@@ -1,18 +1,19 @@
-"""Exercise 10 (steps 3 and 5): an open question.
+"""Exercise 10 (steps 3 and 5): what would contradict the paper's explanation?
 
-Without weight decay, the paper's QLAE loses modularity (InfoM) and explicitness (InfoE). Which explanation is
-the paper's? Set ANSWER to one letter.
+The paper explains why its QLAE needs weight decay: small weights cannot afford an arbitrary, memorised map from
+every combination of codes to an image, so the cheapest fit reuses each codebook value with one meaning. A
+good explanation says what we should NOT see. Which one of these observations would contradict it? Set ANSWER
+to one letter.
 
-(a) Without weight decay the codebook values collapse onto one value, so the latents carry no information.
-(b) With large weights the decoder can memorise an arbitrary map from each combination of codes to an image,
-    so a codebook value need not mean the same thing in every context; keeping the weights small makes reusing
-    each value with one meaning the cheapest way to reconstruct.
-(c) Weight decay pulls the codebook values towards zero, which spaces them evenly.
-(d) Weight decay makes training faster, so more of the data is seen in the same number of steps.
+(a) With weight decay, the norm of the decayed weights ends smaller than without it.
+(b) The learned codebook values spread far beyond their initial range [-0.5, 0.5].
+(c) Given time for the decay to act (several time constants 1 / (lr * wd)), QLAE without weight decay is as
+    modular (InfoM) as QLAE with it, seed after seed.
+(d) With weight decay, reconstruction is slightly worse than without it.
 
-Then test your answer on data: run `python sweep.py run --only qlae qlae-nowd --seeds 0 1 2` (about 45 minutes
-on 2 CPU cores) and compare the two rows of `python sweep.py table runs/sweep`. Does the effect show at this
-scale? If not, what would you change (steps, nets, resolution) and why?
+Then look at the data: the weight-decay study in results/README.md (30 000 steps, three time constants, three
+seeds per arm). Does it contradict the explanation at this scale? If it does not separate the two arms, what
+would you change (steps, nets, resolution, dataset) to give the explanation a fair chance, and why?
 
 Grade it:  python -m pytest tutorial/exercises -k ex10
 """

@@ -157,16 +157,17 @@ def grade_gaussian_kl(gaussian_kl):
     expect(abs(got[0, 0].item()) < 1e-7, "the standard normal against itself has KL 0")
 
 
-# The open question's answer is stored as a hash, so this file does not give it away.
-WHY_WEIGHT_DECAY = "9ee760e72c9660a7d6d318b2842aee85b2ed4d8c798155232cd089ddf6a7b97e"
+# The answer is stored as a hash, so this file does not give it away.
+WHAT_WOULD_CONTRADICT = "420519e845e82813ca04bea2c67799419f389fed8b3933e0332e56963b43f93a"
 
 
 def grade_why_weight_decay(answer):
     expect(isinstance(answer, str) and answer.strip().lower() in "abcd" and len(answer.strip()) == 1,
            f"ANSWER should be one letter, a, b, c or d; got {answer!r}")
-    digest = hashlib.sha256(("qlae:" + answer.strip().lower()).encode()).hexdigest()
-    expect(digest == WHY_WEIGHT_DECAY, "not this one. Re-read step 3's opening and the paper's method section (latent quantization and weight decay): what can "
-                                       "a network with large weights do with a grid of codes that a small one cannot?")
+    digest = hashlib.sha256(("ex10-contradiction:" + answer.strip().lower()).encode()).hexdigest()
+    expect(digest == WHAT_WOULD_CONTRADICT, "not this one: that observation is what the explanation predicts, or "
+                                             "says nothing about it. Which one could only happen if small weights "
+                                             "did NOT force each value to keep one meaning?")
 
 
 GRADERS = {  # exercise module -> (grader, names the student defines)
