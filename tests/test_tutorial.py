@@ -9,8 +9,10 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import infomec
 import models
@@ -29,7 +31,37 @@ def nearest_value(z_c, codebooks):
     return q(z_c)
 
 
-# The project's own answers, adapted to each exercise's signature.
+def reference_infoe(latents, sources):
+    x = infomec.standardise(np.asarray(latents, dtype=float))
+    h = [infomec.logistic_cross_entropy_plain(x, sources[:, i])[0] for i in range(sources.shape[1])]
+    k = sources.max(0) + 1
+    return float(np.mean((np.log(k) - h) / np.log(k)))
+
+
+def reference_gradient_penalty(critic, real, fake, eps, create_graph=True):
+    e = eps.reshape((-1,) + (1,) * (real.ndim - 1))
+    x_hat = (e * real + (1 - e) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=create_graph)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def reference_modulate(h, w, style, swap=False):
+    scale, shift = torch.relu(style(w)).chunk(2, dim=1)
+    if swap:
+        scale, shift = shift, scale
+    return F.instance_norm(h, eps=1e-6) * scale[:, :, None, None] + shift[:, :, None, None]
+
+
+def lowest_infoc(n_s, n_z):
+    return (n_s - 1) / (n_z - 1)
+
+
+def even_example(n_s, n_z):
+    return np.kron(np.eye(n_s), np.ones(n_z // n_s))  # each source spread evenly over its own n_z / n_s latents
+
+
+# The project's own answers, adapted to each exercise's signature (for exercises 11-16, whose answers the project
+# does not spell out, written here).
 REFERENCE = {
     "ex01_nearest_value": [nearest_value],
     "ex02_straight_through": [quantizer.straight_through],
@@ -42,6 +74,13 @@ REFERENCE = {
                         else infomec.entropy(labels)],  # infomec.infoe_score's h_null, and H(labels)
     "ex09_gaussian_kl": [models.gaussian_kl],
     "ex10_why_weight_decay": ["?"],  # found below from the grader itself, so no file states it in plain text
+    "ex11_decay_time_constant": [lambda lr, wd, steps: (1 - lr * wd) ** steps,
+                                 lambda fraction, lr, wd: math.log(fraction) / math.log(1 - lr * wd)],
+    "ex12_lowest_infoc": [lowest_infoc, even_example],
+    "ex13_infoe_end_to_end": [reference_infoe],
+    "ex14_gradient_penalty": [reference_gradient_penalty],
+    "ex15_total_correlation": [lambda C: 0.5 * (np.log(np.diag(C)).sum() - np.linalg.slogdet(C)[1])],
+    "ex16_style_modulation": [reference_modulate],
 }
 
 # A typical mistake per exercise, and a word its grader's message must contain.
@@ -56,6 +95,15 @@ WRONG = {
     "ex08_infoe_null": ([lambda labels, balanced=True: infomec.entropy(labels)], "log K"),
     "ex09_gaussian_kl": ([lambda mu, sigma: models.gaussian_kl(mu, sigma.sqrt())], "standard deviation"),
     "ex10_why_weight_decay": (["?"], "not this one"),
+    "ex11_decay_time_constant": ([lambda lr, wd, steps: (1 - wd) ** steps,
+                                  lambda fraction, lr, wd: math.log(fraction) / math.log(1 - wd)], "learning rate"),
+    "ex12_lowest_infoc": ([lambda n_s, n_z: 0.0, even_example], "every source needs at least one"),
+    "ex13_infoe_end_to_end": ([lambda z, s: np.mean([
+        (infomec.entropy(s[:, i]) - infomec.logistic_cross_entropy_plain(infomec.standardise(z), s[:, i])[0])
+        / infomec.entropy(s[:, i]) for i in range(s.shape[1])])], "not the entropy"),
+    "ex14_gradient_penalty": ([lambda *a: reference_gradient_penalty(*a, create_graph=False)], "create_graph"),
+    "ex15_total_correlation": ([lambda C: np.log(np.diag(C)).sum() - np.linalg.slogdet(C)[1]], "rho"),
+    "ex16_style_modulation": ([lambda h, w, style: reference_modulate(h, w, style, swap=True)], "shift"),
 }
 
 

@@ -170,6 +170,128 @@ def grade_why_weight_decay(answer):
                                              "did NOT force each value to keep one meaning?")
 
 
+# ----------------------------------------------------------------------------------------------- steps 3-6
+def grade_decay_time_constant(left_after, steps_until):
+    got = call(left_after, 1e-3, 0.1, 10_000)
+    expect(abs(got - 0.9999 ** 10_000) < 1e-9, f"left_after(1e-3, 0.1, 10 000) should be (1 - 1e-3 * 0.1) ** 10 000 = "
+                                                f"{0.9999 ** 10_000:.4f}, got {got}. AdamW's decoupled decay multiplies "
+                                                "by (1 - lr * wd) each step: the learning rate is part of it.")
+    expect(abs(got - math.exp(-1)) < 1e-4, "after one time constant 1 / (lr wd), about 1/e should be left")
+    expect(abs(call(left_after, 1e-3, 0.1, 0) - 1) < 1e-12, "after 0 steps the whole weight is left")
+    half = call(steps_until, 0.5, 1e-3, 0.1)
+    expect(abs(half - math.log(0.5) / math.log(1 - 1e-4)) < 1e-6,
+           f"steps_until(0.5, 1e-3, 0.1) should be log 0.5 / log(1 - 1e-4) = {math.log(0.5) / math.log(1 - 1e-4):.1f} "
+           f"steps (about 0.69 time constants), got {half}")
+    for fraction, lr, wd in ((0.1, 2e-4, 1e-3), (0.9, 1e-3, 1.0)):
+        steps = call(steps_until, fraction, lr, wd)
+        expect(abs(call(left_after, lr, wd, steps) - fraction) < 1e-9,
+               f"left_after(lr, wd, steps_until(f, lr, wd)) should give back f = {fraction}: the two are inverses")
+
+
+def _ratio(nmi, axis):
+    n = nmi.shape[axis]
+    return ((nmi.max(axis) / nmi.sum(axis)).mean() - 1 / n) / (1 - 1 / n)
+
+
+def grade_lowest_infoc(lowest_infoc, example):
+    for n_s, n_z in ((2, 4), (3, 6), (6, 12), (4, 4), (2, 10)):
+        want = (n_s - 1) / (n_z - 1)
+        got = call(lowest_infoc, n_s, n_z)
+        expect(abs(got - want) < 1e-9, f"lowest_infoc({n_s}, {n_z}): got {got}. With InfoM = 1 each latent belongs to "
+                                       "one source; a source's max / sum is smallest when its NMI is spread evenly "
+                                       "over as many latents as possible, and every source needs at least one. Write "
+                                       "that ratio for n_z / n_s latents per source, then rescale.")
+        nmi = np.asarray(call(example, n_s, n_z), dtype=float)
+        expect(nmi.shape == (n_s, n_z), f"example({n_s}, {n_z}) should be an (n_s, n_z) array, got {nmi.shape}")
+        expect(((nmi >= 0) & (nmi <= 1)).all() and (nmi.sum(0) > 0).all(),
+               "NMI values lie in [0, 1] and every latent must be active (a non-zero column)")
+        expect(abs(_ratio(nmi, 0) - 1) < 1e-9, f"example({n_s}, {n_z}) should have InfoM = 1: one non-zero per column")
+        expect(abs(_ratio(nmi, 1) - want) < 1e-9, f"example({n_s}, {n_z}) has InfoC {_ratio(nmi, 1):.4f}, not the "
+                                                  f"lowest, {want:.4f}")
+
+
+def grade_infoe(infoe):
+    rng = np.random.default_rng(0)
+    s = np.stack([rng.integers(0, 3, 600), rng.integers(0, 4, 600)], 1)
+    perfect = s + 0.01 * rng.standard_normal(s.shape)
+    got = float(call(infoe, perfect, s))
+    expect(got > 0.99, f"latents that determine every source should give InfoE near 1, got {got:.4f}")
+    unrelated = rng.standard_normal((600, 2))
+    got = float(call(infoe, unrelated, s))
+    expect(abs(got) < 0.02, f"latents independent of the sources should give InfoE near 0, got {got:.4f}")
+    skewed = np.where(rng.random(600) < 0.8, 0, rng.integers(1, 3, 600))[:, None]  # 80 % class 0
+    z = np.where(skewed == 0, 0.0, rng.standard_normal((600, 1)))
+    got = float(call(infoe, z, skewed))
+    from infomec import logistic_cross_entropy_plain
+
+    h = logistic_cross_entropy_plain((z - z.mean(0)) / z.std(0), skewed[:, 0])[0]
+    want = (math.log(3) - h) / math.log(3)
+    expect(abs(got - want) < 1e-3, f"on a skewed source (80 % one class) InfoE should be {want:.4f}, got {got:.4f}. "
+                                   "With class-balanced weights the best latent-free model predicts every class "
+                                   "equally: H_null = log K, not the entropy of the labels.")
+
+
+def grade_gradient_penalty(gradient_penalty):
+    w, b = torch.tensor([3.0, 4.0], requires_grad=True), torch.tensor(0.5, requires_grad=True)
+    real, fake = torch.tensor([[1.0, 2.0], [0.0, -1.0]]), torch.tensor([[0.0, 0.0], [2.0, 2.0]])
+    eps = torch.tensor([0.25, 0.5])
+    got = call(gradient_penalty, lambda x: x @ w + b, real, fake, eps)
+    expect(torch.is_tensor(got) and got.dim() == 0, "return a scalar tensor (the mean over the batch)")
+    expect(abs(got.item() - 16.0) < 1e-5, f"a linear critic <w, x> + b has gradient w everywhere: (|w| - 1)^2 = "
+                                          f"(5 - 1)^2 = 16 for w = (3, 4), got {got.item():.4f}")
+    expect(got.requires_grad, "the penalty must be differentiable with respect to the critic's parameters: ask "
+                              "torch.autograd.grad for create_graph=True")
+    got.backward()
+    expect(w.grad is not None and torch.allclose(w.grad, torch.tensor([2 * 4 * 3 / 5, 2 * 4 * 4 / 5])),
+           "the penalty's gradient must reach the critic's parameters (create_graph=True): d/dw (|w| - 1)^2 = "
+           f"2 (|w| - 1) w / |w| = (4.8, 6.4); got {None if w.grad is None else w.grad.tolist()}")
+    x_hat = eps[:, None] * real + (1 - eps[:, None]) * fake
+    want = ((x_hat.norm(dim=1) - 1) ** 2).mean()
+    got = call(gradient_penalty, lambda x: 0.5 * (x ** 2).sum(1), real, fake, eps)
+    expect(abs(got.item() - want.item()) < 1e-5,
+           f"for D(x) = |x|^2 / 2 the gradient at x_hat is x_hat itself, so the penalty is mean (|x_hat| - 1)^2 = "
+           f"{want.item():.4f} with x_hat = eps * real + (1 - eps) * fake; got {got.item():.4f}")
+    images = torch.ones(2, 1, 2, 2)
+    got = call(gradient_penalty, lambda x: x.flatten(1).sum(1), images, 0 * images, eps)
+    expect(abs(got.item() - 1.0) < 1e-5, "the norm is over ALL of an example's numbers: for D(x) = sum of 4 pixels the "
+                                         f"gradient norm is 2, penalty (2 - 1)^2 = 1; got {got.item():.4f}")
+
+
+def grade_total_correlation(gaussian_total_correlation):
+    got = float(call(gaussian_total_correlation, np.diag([1.0, 4.0, 0.25])))
+    expect(abs(got) < 1e-10, f"independent latents (a diagonal covariance) have TC 0, got {got}")
+    for rho in (0.5, 0.9):
+        C = np.array([[1.0, rho], [rho, 1.0]])
+        want = -0.5 * math.log(1 - rho ** 2)
+        got = float(call(gaussian_total_correlation, C))
+        expect(abs(got - want) < 1e-9, f"two unit-variance latents with correlation {rho}: TC = -1/2 log(1 - rho^2) = "
+                                       f"{want:.4f}, got {got:.4f}. TC = 1/2 (sum_j log C_jj - log det C).")
+    got = float(call(gaussian_total_correlation, np.array([[4.0, 1.8], [1.8, 9.0]])))
+    expect(abs(got + 0.5 * math.log(1 - 0.3 ** 2)) < 1e-9, "TC does not depend on the latents' scales, only on their "
+                                                            f"correlations (here 0.3); got {got:.4f}")
+
+
+def grade_style_modulation(modulate):
+    torch.manual_seed(0)
+    h = torch.randn(2, 3, 4, 4) * 5 + 2
+    style = torch.nn.Linear(2, 6)
+    with torch.no_grad():
+        style.weight.zero_()
+        style.bias.copy_(torch.tensor([2.0, 0.5, -1.0, 1.0, -3.0, 0.25]))  # scale (2, 0.5, -1), shift (1, -3, 0.25)
+    out = call(modulate, h, torch.zeros(2, 2), style)
+    expect(tuple(out.shape) == (2, 3, 4, 4), f"the output has h's shape (2, 3, 4, 4), got {tuple(out.shape)}")
+    mean, std = out.mean((2, 3)), out.var((2, 3), unbiased=False).sqrt()
+    expect(torch.allclose(mean[0], torch.tensor([1.0, 0.0, 0.25]), atol=1e-4),
+           f"each channel's mean over the image must be its shift after the ReLU: (1, 0, 0.25); got "
+           f"{[round(v, 3) for v in mean[0].tolist()]}. Normalise h first (then its mean is 0), take the first "
+           "half of ReLU(style(w)) as scale and the second as shift.")
+    expect(torch.allclose(std[0], torch.tensor([2.0, 0.5, 0.0]), atol=1e-3),
+           f"each channel's standard deviation must be its scale after the ReLU: (2, 0.5, 0); got "
+           f"{[round(v, 3) for v in std[0].tolist()]}. Is h normalised per example AND channel, with unbiased=False?")
+    expect(torch.allclose(out[:, 2], torch.full_like(out[:, 2], 0.25), atol=1e-5),
+           "a negative pre-activation scale is clipped to 0 by the ReLU: that channel is switched off (constant)")
+
+
 GRADERS = {  # exercise module -> (grader, names the student defines)
     "ex01_nearest_value": (grade_nearest_value, ["nearest_value"]),
     "ex02_straight_through": (grade_straight_through, ["straight_through"]),
@@ -181,4 +303,10 @@ GRADERS = {  # exercise module -> (grader, names the student defines)
     "ex08_infoe_null": (grade_null_cross_entropy, ["null_cross_entropy"]),
     "ex09_gaussian_kl": (grade_gaussian_kl, ["gaussian_kl"]),
     "ex10_why_weight_decay": (grade_why_weight_decay, ["ANSWER"]),
+    "ex11_decay_time_constant": (grade_decay_time_constant, ["left_after", "steps_until"]),
+    "ex12_lowest_infoc": (grade_lowest_infoc, ["lowest_infoc", "example"]),
+    "ex13_infoe_end_to_end": (grade_infoe, ["infoe"]),
+    "ex14_gradient_penalty": (grade_gradient_penalty, ["gradient_penalty"]),
+    "ex15_total_correlation": (grade_total_correlation, ["gaussian_total_correlation"]),
+    "ex16_style_modulation": (grade_style_modulation, ["modulate"]),
 }
