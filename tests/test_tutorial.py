@@ -193,3 +193,26 @@ def test_the_tutorial_runs_end_to_end_in_fast_mode(tmp_path):
         assert "CHECK FAILED" not in done.stdout and "check passed" in done.stdout, os.path.basename(step)
     figures = os.listdir(tmp_path / "figures")
     assert len([f for f in figures if f.endswith(".png")]) >= 7, figures
+
+
+def test_a_class_is_graded_in_one_command(tmp_path):
+    """Two students: one answered exercise 11 correctly and 15 wrongly, one handed in the stubs unchanged."""
+    sys.path.insert(0, os.path.join(ROOT, "tutorial"))
+    import grade_class
+
+    good, lazy = tmp_path / "class" / "ada", tmp_path / "class" / "bob"
+    good.mkdir(parents=True), lazy.mkdir()
+    (good / "ex11_decay_time_constant.py").write_text(
+        "import math\ndef left_after(lr, wd, steps):\n    return (1 - lr * wd) ** steps\n"
+        "def steps_until(f, lr, wd):\n    return math.log(f) / math.log(1 - lr * wd)\n")
+    (good / "ex15_total_correlation.py").write_text("def gaussian_total_correlation(C):\n    return 0.0\n")
+    for name in graders.GRADERS:
+        stub = os.path.join(ROOT, "tutorial", "exercises", name + ".py")
+        (lazy / (name + ".py")).write_text(open(stub).read())
+    rows = dict((r[0], r[1:]) for r in grade_class.main([str(tmp_path / "class"), "--csv", str(tmp_path / "m.csv")]))
+    names = sorted(graders.GRADERS)
+    assert rows["ada"][names.index("ex11_decay_time_constant")] == "PASS"
+    assert "rho" in rows["ada"][names.index("ex15_total_correlation")]
+    assert rows["ada"][names.index("ex01_nearest_value")] == "missing"
+    assert all(m != "PASS" for m in rows["bob"]) and "not written yet" in rows["bob"][0]
+    assert open(tmp_path / "m.csv").read().startswith("student,ex01_nearest_value")
