@@ -374,6 +374,49 @@ def run_folder_lock(out_dir):
         yield
 
 
+def restore(args, model, optimizers, generator, ckpt_path, logs):
+    """--resume: load the checkpoint into the model, the optimisers and the random streams, cut the logs back to
+    its step, and return that step (0 for a new run). Refuses a checkpoint made with other flags, and a new run
+    into a folder that already holds one."""
+    device = next(model.parameters()).device
+    start = 0
+    if os.path.exists(ckpt_path) and not args.resume:
+        sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
+                 "or choose another --out-dir")
+    if args.resume and os.path.exists(ckpt_path):
+        ckpt = load_checkpoint(ckpt_path, device)
+        # Flags that may change on resume: how long, where, how fast, how often to log, and --lr (the advice after
+        # a divergence); every other flag defines the run and must match.
+        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "eval_every", "out_dir", "data_dir",
+                  "channels_last", "compile", "bf16", "lr", "lr_changes"}
+        diff = {k: (v, getattr(args, k, None)) for k, v in ckpt["args"].items()
+                if k not in ignore and getattr(args, k, None) != v}
+        if diff:
+            sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
+        start = ckpt["step"]
+        if args.steps < start:
+            sys.exit(f"error: the checkpoint in {args.out_dir} is at step {start}, beyond --steps {args.steps}; a run "
+                     f"cannot be shortened: pass --steps >= {start}, or train a new --out-dir")
+        model.load_state_dict(ckpt["model"])
+        for name, opt in optimizers.items():
+            opt.load_state_dict(ckpt["optimizers"][name])
+            for group in opt.param_groups:
+                group["lr"] = args.lr  # the saved state holds the old lr
+        if "lr_changes" in ckpt["args"]:
+            args.lr_changes = ckpt["args"]["lr_changes"]
+        if args.lr != ckpt["args"]["lr"]:
+            print(f"note: --lr {ckpt['args']['lr']} -> {args.lr} from step {start} (recorded in config.json)")
+            args.lr_changes = [*ckpt["args"].get("lr_changes", []), [start, args.lr]]
+        generator.set_state(ckpt["data_rng"])
+        torch.set_rng_state(ckpt["torch_rng"])
+        for path in logs:
+            truncate_metrics(path, start)
+        print(f"resumed from {ckpt_path} at step {start}")
+    elif args.resume:
+        print(f"no checkpoint in {args.out_dir}; starting from step 0")
+    return start
+
+
 def fmt_time(seconds):
     m, s = divmod(int(seconds), 60)
     return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m{s:02d}s"
@@ -624,41 +667,7 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
     device = next(model.parameters()).device
     ckpt_path, metrics_path = os.path.join(args.out_dir, "ckpt.pt"), os.path.join(args.out_dir, "metrics.jsonl")
     curves_path = os.path.join(args.out_dir, "curves.jsonl")
-    start = 0
-    if os.path.exists(ckpt_path) and not args.resume:
-        sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
-                 "or choose another --out-dir")
-    if args.resume and os.path.exists(ckpt_path):
-        ckpt = load_checkpoint(ckpt_path, device)
-        # Flags that may change on resume: how long, where, how fast, how often to log, and --lr (the advice after
-        # a divergence); every other flag defines the run and must match.
-        ignore = {"steps", "resume", "device", "log_every", "ckpt_every", "eval_every", "out_dir", "data_dir",
-                  "channels_last", "compile", "bf16", "lr", "lr_changes"}
-        diff = {k: (v, getattr(args, k, None)) for k, v in ckpt["args"].items()
-                if k not in ignore and getattr(args, k, None) != v}
-        if diff:
-            sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
-        start = ckpt["step"]
-        if args.steps < start:
-            sys.exit(f"error: the checkpoint in {args.out_dir} is at step {start}, beyond --steps {args.steps}; a run "
-                     f"cannot be shortened: pass --steps >= {start}, or train a new --out-dir")
-        model.load_state_dict(ckpt["model"])
-        for name, opt in optimizers.items():
-            opt.load_state_dict(ckpt["optimizers"][name])
-            for group in opt.param_groups:
-                group["lr"] = args.lr  # the saved state holds the old lr
-        if "lr_changes" in ckpt["args"]:
-            args.lr_changes = ckpt["args"]["lr_changes"]
-        if args.lr != ckpt["args"]["lr"]:
-            print(f"note: --lr {ckpt['args']['lr']} -> {args.lr} from step {start} (recorded in config.json)")
-            args.lr_changes = [*ckpt["args"].get("lr_changes", []), [start, args.lr]]
-        generator.set_state(ckpt["data_rng"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        truncate_metrics(metrics_path, start)
-        truncate_metrics(curves_path, start)
-        print(f"resumed from {ckpt_path} at step {start}")
-    elif args.resume:
-        print(f"no checkpoint in {args.out_dir}; starting from step 0")
+    start = restore(args, model, optimizers, generator, ckpt_path, (metrics_path, curves_path))
     eval_path = os.path.join(args.out_dir, "eval.json")
     if start < args.steps and os.path.exists(eval_path):  # extending a finished run: its old result is stale
         os.remove(eval_path)
