@@ -81,6 +81,7 @@ REFERENCE = {
     "ex14_gradient_penalty": [reference_gradient_penalty],
     "ex15_total_correlation": [lambda C: 0.5 * (np.log(np.diag(C)).sum() - np.linalg.slogdet(C)[1])],
     "ex16_style_modulation": [reference_modulate],
+    "ex17_train_qlae": [lambda model, x: models.qlae_loss(model, x, 0.01, 0.01)[0], "ae"],  # "ae": measured, 5 seeds
 }
 
 # A typical mistake per exercise, and a word its grader's message must contain.
@@ -104,7 +105,15 @@ WRONG = {
     "ex14_gradient_penalty": ([lambda *a: reference_gradient_penalty(*a, create_graph=False)], "create_graph"),
     "ex15_total_correlation": ([lambda C: np.log(np.diag(C)).sum() - np.linalg.slogdet(C)[1]], "rho"),
     "ex16_style_modulation": ([lambda h, w, style: reference_modulate(h, w, style, swap=True)], "shift"),
+    "ex17_train_qlae": ([lambda model, x: qlae_loss_without_straight_through(model, x), "qlae"], "straight_through"),
 }
+
+
+def qlae_loss_without_straight_through(model, x):
+    z_c = model.encoder(x)
+    z_q, _ = model.quantizer(z_c)
+    recon = models.reconstruction_loss(model.decoder(z_q), x)
+    return recon + 0.01 * quantizer.quantization_loss(z_c, z_q) + 0.01 * quantizer.commitment_loss(z_c, z_q)
 
 
 def _passes(grader, *answer):
@@ -146,7 +155,7 @@ def test_grader_fails_a_wrong_answer_with_a_helpful_message(exercise):
 def test_an_unwritten_exercise_is_reported_as_such(exercise):
     grader, names = graders.GRADERS[exercise]
     module = importlib.import_module(exercise)  # the file as shipped: stubs only, no solutions
-    with pytest.raises(AssertionError, match="not written yet|one letter"):
+    with pytest.raises(AssertionError, match="not written yet|one letter|set MORE_MODULAR"):
         grader(*(getattr(module, n) for n in names))
 
 

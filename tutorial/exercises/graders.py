@@ -292,6 +292,73 @@ def grade_style_modulation(modulate):
            "a negative pre-activation scale is clipped to 0 by the ReLU: that channel is switched off (constant)")
 
 
+_RUNS = {}
+
+
+def _train_vector(model_name, loss=None, seed=0, steps=2000):
+    """Train on the vector benchmark with train.py (the QLAE with `loss` in place of the project's objective) and
+    return its eval.json. The AE's run is kept for the session: it does not depend on the student."""
+    import json
+    import tempfile
+
+    import models
+    import train
+
+    if model_name == "ae" and ("ae", seed) in _RUNS:
+        return _RUNS[("ae", seed)]
+    project_objective = models.model_loss  # the QLAE trains on `loss`; everything else as train.py does it
+    if loss is not None:
+        models.model_loss = lambda name, model, x, *rest: ((loss(model, x), {}) if name == "qlae"
+                                                          else project_objective(name, model, x, *rest))
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            train.main(["--dataset", "vector", "--model", model_name, "--seed", str(seed), "--steps", str(steps),
+                        "--batch-size", "128", "--log-every", str(steps), "--eval-size", "2000", "--out-dir", out])
+            result = json.load(open(f"{out}/eval.json"))
+    finally:
+        models.model_loss = project_objective
+    if model_name == "ae":
+        _RUNS[("ae", seed)] = result
+    return result
+
+
+def grade_train_qlae(qlae_loss, more_modular):
+    import models
+    import quantizer
+
+    torch.manual_seed(0)
+    model = models.build_model("qlae", (16,), 6)
+    x = torch.rand(8, 16)
+    got = call(qlae_loss, model, x)
+    expect(torch.is_tensor(got) and got.dim() == 0, "qlae_loss should return one scalar tensor")
+    z_c = model.encoder(x)
+    z_q, _ = model.quantizer(z_c)
+    recon = models.reconstruction_loss(model.decoder(quantizer.straight_through(z_c, z_q)), x)
+    want = recon + 0.01 * quantizer.quantization_loss(z_c, z_q) + 0.01 * quantizer.commitment_loss(z_c, z_q)
+    expect(abs(got.item() - want.item()) < 1e-5, f"the loss should be {want.item():.5f} (reconstruction of the decoder "
+                                                 f"fed z_q, + 0.01 quantization + 0.01 commitment), got {got.item():.5f}")
+    model.zero_grad()
+    got.backward()
+    encoder_grad = sum(p.grad.abs().sum().item() for p in model.encoder.parameters() if p.grad is not None)
+    model.zero_grad()
+    (0.01 * quantizer.commitment_loss(model.encoder(x), z_q.detach())).backward()
+    commit_only = sum(p.grad.abs().sum().item() for p in model.encoder.parameters() if p.grad is not None)
+    expect(encoder_grad > 2 * commit_only, "the reconstruction's gradient must reach the encoder: feed the decoder "
+                                           "straight_through(z_c, z_q), whose value is z_q and whose gradient flows to "
+                                           "z_c (the decoder fed z_q alone leaves the encoder only the commitment loss)")
+    expect(more_modular in ("ae", "qlae"), f'set MORE_MODULAR to "ae" or "qlae" (your prediction), got {more_modular!r}')
+    ae, ql = _train_vector("ae"), _train_vector("qlae", qlae_loss)
+    expect(ql["psnr"] > 30 and ql["infoe"] > 0.99, f"your QLAE did not learn: PSNR {ql['psnr']:.1f} dB, InfoE "
+                                                   f"{ql['infoe']:.3f} (the project's reaches about 39 dB and 1.000)")
+    winner = "qlae" if ql["infom"] > ae["infom"] else "ae"
+    print(f"measured on vector, seed 0, 2 000 steps: InfoM AE {ae['infom']:.3f}, QLAE {ql['infom']:.3f}; "
+          f"InfoE AE {ae['infoe']:.3f}, QLAE {ql['infoe']:.3f}")
+    expect(more_modular == winner, f"your QLAE trains well, but the prediction missed: measured InfoM AE "
+                                   f"{ae['infom']:.3f}, QLAE {ql['infom']:.3f}. Set MORE_MODULAR to what was "
+                                   "measured, and think about why (how many sources, how they are mixed, how each "
+                                   "model's latents are scored).")
+
+
 GRADERS = {  # exercise module -> (grader, names the student defines)
     "ex01_nearest_value": (grade_nearest_value, ["nearest_value"]),
     "ex02_straight_through": (grade_straight_through, ["straight_through"]),
@@ -309,4 +376,5 @@ GRADERS = {  # exercise module -> (grader, names the student defines)
     "ex14_gradient_penalty": (grade_gradient_penalty, ["gradient_penalty"]),
     "ex15_total_correlation": (grade_total_correlation, ["gaussian_total_correlation"]),
     "ex16_style_modulation": (grade_style_modulation, ["modulate"]),
+    "ex17_train_qlae": (grade_train_qlae, ["qlae_loss", "MORE_MODULAR"]),
 }
