@@ -9,7 +9,8 @@ sys.path.insert(0, ROOT)  # quantizer, models, data, infomec, train: the tutoria
 
 FAST = os.environ.get("TUTORIAL_FAST", "") not in ("", "0")  # tiny sizes: the whole tutorial in CI in minutes
 FIGURES = os.environ.get("TUTORIAL_FIGURES") or os.path.join(HERE, "figures")
-RUNS = os.environ.get("TUTORIAL_RUNS") or os.path.join(ROOT, "runs", "tutorial")
+RUNS = os.environ.get("TUTORIAL_RUNS") or os.path.relpath(os.path.join(ROOT, "runs", "tutorial"))  # (relative: the
+# notebooks' stored outputs then name no folder of the machine they were built on)
 os.makedirs(FIGURES, exist_ok=True)
 # train.py flags shared by the steps that train autoencoders (3 and 5), so their runs are comparable.
 SIZE = ["--steps", "20", "--batch-size", "16", "--eval-size", "400", "--log-every", "10"] if FAST else \
@@ -50,13 +51,13 @@ def train_or_load(name, flags):
 
 
 def savefig(fig, name):
-    """Write the figure as a PNG under FIGURES; in a notebook, also show it inline (before it is closed: the inline
-    backend shows only figures still open at the end of a cell, and closing keeps memory flat)."""
+    """Write the figure as a PNG under FIGURES; in a notebook, also show that PNG inline. (The figure is then
+    closed, which keeps memory flat; the inline backend alone would show only figures still open.)"""
     path = os.path.join(FIGURES, name)
     fig.savefig(path, dpi=90, bbox_inches="tight")
-    if "ipykernel" in sys.modules:
-        from IPython.display import display
+    if "ipykernel" in sys.modules:  # show the PNG just written: the notebook holds exactly that image
+        from IPython.display import Image, display
 
-        display(fig)
+        display(Image(filename=path))
     plt.close(fig)
     print(f"wrote {os.path.relpath(path)}")  # (returns nothing: a notebook would echo a returned path)

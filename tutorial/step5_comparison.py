@@ -57,10 +57,11 @@ for name in ("ae", "qlae"):
         print(f"  z{j:<2d} {names[top]:12s} {nmi[top, j]:.2f}  ({share:.0%} of its NMI mass)")
 
 # %% [markdown]
-# Reading it (the normal mode on a 2-core CPU, seed 0, 3 000 steps): the QLAE's InfoM is 0.53 against 0.33
-# for both the AE and the beta-VAE. The QLAE puts the wall hue mostly into z11 and z10 (NMI 0.50 and 0.33, each
-# over 80 % of that latent's information) and the floor hue into z3 (0.38); the AE spreads each hue over several
-# latents at NMI 0.18 or less. No model encodes the object's scale or shape yet at this length: they are small
+# Reading it (the normal mode on a 2-core CPU, seed 0, 3 000 steps): the QLAE's InfoM is 0.59 against 0.42
+# for the AE and 0.36 for the beta-VAE. The QLAE puts the wall hue mostly into z8 and z1 (NMI 0.65 and 0.43, each
+# 90 % of that latent's information) and the floor hue into z7 (0.53, 92 %); the AE spreads each hue over
+# several latents, at NMI 0.32 or less and never more than 70 % of a latent's information. No model encodes the
+# object's scale or shape yet at this length (the QLAE a little of the orientation): they are small
 # in a 32 px image and contribute little to the reconstruction loss, which is why the tables in results/README.md use
 # 6 000 steps and why the paper's 200 000 steps at 64 px matter.
 #
@@ -76,11 +77,12 @@ for ax, name in zip(axes, ("ae", "qlae")):
 savefig(fig, "step5_traversals.png")
 
 # %% [markdown]
-# In this run, most AE rows change several things at once (z0 and z11: wall colour, floor colour and the
-# object's shape together), while most QLAE rows change one: z3 only the floor colour, z11 only the wall colour,
-# z2 and z7 only the object's colour. That is what InfoM 0.53 vs 0.33 looks like.
+# In this run, most AE rows change several things at once (z1: the wall colour, the floor colour and the object's
+# colour and shape together; z9 the wall colour and the object's size), while most QLAE rows change one: z1 and
+# z8 only the wall colour, z7 only the floor colour, z4 and z5 only the object's colour. That is what InfoM 0.59 vs
+# 0.42 looks like.
 #
-# And weight decay? Without it the QLAE is no less modular here (InfoM 0.57 vs 0.53). Step 3 showed why that
+# And weight decay? Without it the QLAE is no less modular here (InfoM 0.66 vs 0.59). Step 3 showed why that
 # is no surprise at 3 000 steps (a tenth of the decay's time constant); even a ten times stronger decay (time
 # constant 1 000 steps) left three 6 000-step seeds no more modular than without it, and 3.4 dB worse at
 # reconstruction (results/README.md, "The paper's tables at CPU scale"). Exercise 10 asks what would settle it.
