@@ -522,10 +522,13 @@ def newton_step_codes(d, P, w, G, state):
     C = w[:, None, None] * (P[:, :, None] * np.eye(k) - P[:, :, None] * P[:, None, :])  # (m, K, K)
     norm = np.sqrt((G ** 2).sum())
 
+    inverse = []  # the preconditioner, H's K x K diagonal blocks (one per column), inverted; built once, if needed
+
     def solve(tolerance, cap):
-        inverse = np.linalg.inv(d.tmul(C.reshape(len(P), k * k)).reshape(-1, k, k) + 1e-10 * np.eye(k))
-        s, r = np.zeros_like(G), -G  # preconditioner: H's K x K diagonal blocks, one per column
-        q = np.einsum("cab,cb->ca", inverse, r)
+        if not inverse:
+            inverse.append(np.linalg.inv(d.tmul(C.reshape(len(P), k * k)).reshape(-1, k, k) + 1e-10 * np.eye(k)))
+        s, r = np.zeros_like(G), -G
+        q = np.einsum("cab,cb->ca", inverse[0], r)
         p, rq = q.copy(), (r * q).sum()
         for _ in range(cap):
             zp = d.mul(p)
@@ -539,7 +542,7 @@ def newton_step_codes(d, P, w, G, state):
                 return s, True
             if tolerance < 1e-3 and -(G * s).sum() >= DECREMENT:
                 return s, True  # -G.s only grows toward the exact decrement: past the bar, certainly not converged
-            q = np.einsum("cab,cb->ca", inverse, r)
+            q = np.einsum("cab,cb->ca", inverse[0], r)
             rq, old = (r * q).sum(), rq
             p = q + rq / old * p
         return s, False
