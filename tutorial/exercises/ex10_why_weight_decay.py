@@ -11,8 +11,9 @@ to one letter.
     modular (InfoM) as QLAE with it, seed after seed.
 (d) With weight decay, reconstruction is slightly worse than without it.
 
-Then look at the data: the weight-decay study in results/README.md (30 000 steps, three time constants, three
-seeds per arm). Does it contradict the explanation at this scale? If it does not separate the two arms, what
+Then look at the data: the weight-decay study (results/wd-study/README.md: 30 000 steps, three time constants,
+three seeds per arm; while it is still running, its finished runs' curves.jsonl). Does it contradict the
+explanation at this scale? If it does not separate the two arms, what
 would you change (steps, nets, resolution, dataset) to give the explanation a fair chance, and why?
 
 Grade it:  python -m pytest tutorial/exercises -k ex10
