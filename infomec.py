@@ -349,15 +349,17 @@ def mutual_info_knn(z, s, k=10, by_z=None):
 #      are separable along the current W), the loss falls to 0 as W is scaled up, so W is doubled until the loss
 #      is below SEPARABLE_LOSS, the stated distance to the infimum (0).
 #   3. the Newton system: continuous latents have few columns (D = n_z + 1), so H is formed exactly (from the upper
-#      triangles of x x^T and of w (diag p - p p^T)) and solved by Cholesky. Codes have a column per value
-#      (hundreds): H is never formed; conjugate gradients solve H s = -G with products H v (two products with
-#      the 0/1 design), preconditioned by H's K x K diagonal blocks, one per column.
+#      triangles of x x^T and of w (diag p - p p^T)) and solved directly. Codes have a column per value
+#      (hundreds): conjugate gradients solve H s = -G with products H v (two products with the 0/1 design),
+#      preconditioned by H's K x K diagonal blocks, one per column; when they stall (trained codes' H is often
+#      ill-conditioned) H is formed after all, cheaply because each sample adds only to the classes it can still
+#      be (codes_hessian), and solved directly.
 #   4. the line search halves the step until the loss falls enough and, when the full step was taken, doubles it
 #      while the loss keeps falling (along a separating direction Newton's steps are too short).
 # `converged` means: the Newton decrement -G.step (twice the loss decrease the quadratic model predicts, and
 # about the distance to the infimum near it) is below DECREMENT, or the loss is below SEPARABLE_LOSS. For codes
-# the decrement that decides comes from a tight solve (residual 1e-6 |G|; conjugate gradients' -G.s grows
-# monotonically toward the exact decrement, so it stops early once it passes the bar: not converged yet).
+# the decrement that decides comes from an exact step or a tight solve (residual 1e-6 |G|; conjugate gradients'
+# -G.s grows monotonically toward the exact decrement, so it stops early once it passes the bar: not converged).
 SEPARABLE_LOSS, DECREMENT = 1e-7, 1e-6
 DENSE_DESIGN_LIMIT = 2 ** 25  # codes' 0/1 design held dense up to this many entries (256 MB of float64)
 
