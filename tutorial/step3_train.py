@@ -72,7 +72,7 @@ savefig(fig, "step3_codebooks_and_curves.png")
 # every step, so without a gradient a weight shrinks as exp(-lr * wd * t). With lr = 1e-3 and wd = 0.1 the time
 # constant is 1 / (lr * wd) = 10 000 steps: this 3 000-step run is shorter than one time constant (decay alone
 # would shrink a weight by only 1 - exp(-0.3) = 26 %), while the paper's 200 000 steps are twenty of them. The
-# regulariser has barely started to act. Exercises 10 and 16 take this further.
+# regulariser has barely started to act. Exercises 11 and 10 take this further.
 
 # %%
 for name, r in results.items():
