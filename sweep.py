@@ -265,9 +265,32 @@ def tables(runs, flavours=("standalone", "training"), population_std=False):
     return text
 
 
-def curves(root, names, path):
+CURVE_COLUMNS = (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC"), ("psnr", "PSNR"),
+                 ("decayed_norm", "decayed-weight norm"), ("codebook_range", "codebook range"))
+
+
+def curves_table(groups, labels, at_steps):
+    """Markdown table of the learning curves at the given steps: mean ± 95% CI over seeds (mean_ci), n seeds."""
+    lines = ["| configuration | step | seeds | " + " | ".join(t for _, t in CURVE_COLUMNS) + " |",
+             "|---|---|---|" + "---|" * len(CURVE_COLUMNS)]
+    for runs, label in zip(groups, labels):
+        for step in at_steps:
+            rows = [r for run in runs for r in run if r.get("step") == step]
+            if not rows:
+                continue
+            cells = []
+            for key, _ in CURVE_COLUMNS:
+                values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+                mean, half = mean_ci(values) if values else (math.nan, math.nan)
+                cells.append("–" if not values else f"{mean:.3f}" if len(values) < 2 else f"{mean:.3f} ± {half:.3f}")
+            lines.append(f"| {label} | {step} | {len(rows)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def curves(root, names, path, at_steps=()):
     """Overlay the learning curves (curves.jsonl) of the configurations `names` under root: one colour each, the
-    mean over seeds and a band from the lowest to the highest seed."""
+    mean over seeds and a band from the lowest to the highest seed. at_steps: also print their values at these
+    steps as a table (mean ± 95% CI over seeds)."""
     groups, labels = [], []
     for name, label, _ in MAIN + ABLATION + GAN:
         if name in names and name not in labels:
@@ -280,6 +303,8 @@ def curves(root, names, path):
     names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
     train.plot_curves(groups, path, [names_of[n] for n in labels], title=f"learning curves: {root}")
     print(f"wrote {path} ({', '.join(f'{n}: {len(g)} runs' for n, g in zip(labels, groups))})")
+    if at_steps:
+        print(curves_table(groups, [names_of[n] for n in labels], at_steps))
 
 
 def main(argv=None):
@@ -297,9 +322,11 @@ def main(argv=None):
                    help="table: which of the authors' two InfoMEC flavours (see infomec.infomec_training_time)")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
     p.add_argument("--out", default="curves.png", help="curves: the figure to write")
+    p.add_argument("--table-at", type=int, nargs="+", default=[], metavar="STEP",
+                   help="curves: also print the curves' values at these steps (mean ± 95%% CI over seeds)")
     a = p.parse_args(argv)
     if a.action == "curves":
-        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out)
+        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out, a.table_at)
     if a.action == "rescore" and not rescore(a.root):
         sys.exit(f"error: no finished run (ckpt.pt + eval.json) under {a.root}")
     if a.action in ("table", "rescore"):

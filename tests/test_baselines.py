@@ -233,3 +233,23 @@ def test_population_std_interval_is_narrower_by_sqrt_of_n_minus_1_over_n():
     _, sample = sweep.mean_ci([1.0, 2.0, 3.0])
     _, population = sweep.mean_ci([1.0, 2.0, 3.0], population_std=True)
     assert population == pytest.approx(sample * math.sqrt(2 / 3))
+
+
+def test_curves_draw_the_runs_and_tabulate_them_at_chosen_steps(tmp_path, capsys):
+    """Two seeds of QLAE and one without weight decay, curves at steps 3 and 6: the figure is written, and the table
+    gives mean ± 95% CI over seeds (t with 1 degree of freedom: 12.706 * std / sqrt 2), a bare mean for one seed."""
+    values = {"qlae-s0": (0.5, 0.7), "qlae-s1": (0.7, 0.9), "qlae-nowd-s0": (0.4, 0.6)}
+    for name, (at3, at6) in values.items():
+        os.makedirs(tmp_path / name)
+        with open(tmp_path / name / "curves.jsonl", "w") as f:
+            for step, v in ((3, at3), (6, at6)):
+                f.write(json.dumps({"step": step, "infom": v, "infoe": 1.0, "infoc": 0.5, "psnr": 30.0,
+                                    "decayed_norm": 10.0, "codebook_range": 2.0}) + "\n")
+    sweep.main(["curves", str(tmp_path), "--only", "qlae", "qlae-nowd", "--out", str(tmp_path / "c.png"),
+                "--table-at", "6"])
+    out = capsys.readouterr().out
+    assert os.path.getsize(tmp_path / "c.png") > 0
+    half = 12.706 * math.sqrt(2 * 0.1 ** 2) / math.sqrt(2)  # sample std of (0.7, 0.9) is 0.1 * sqrt 2
+    assert f"| QLAE | 6 | 2 | 0.800 ± {half:.3f} |" in out
+    assert "| QLAE w/o weight decay | 6 | 1 | 0.600 |" in out
+    assert "| 3 |" not in out  # only the steps asked for
