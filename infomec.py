@@ -521,13 +521,13 @@ def newton_step_codes(d, P, w, G, state):
     ill-conditioned: trained codes often are), the step is exact, from H formed, if that is affordable; and so are
     the rest of this fit's steps (state["exact"]). Returns (step, whether its decrement can be trusted)."""
     k = G.shape[1]
-    C = w[:, None, None] * (P[:, :, None] * np.eye(k) - P[:, :, None] * P[:, None, :])  # (m, K, K)
     norm = np.sqrt((G ** 2).sum())
 
     inverse = []  # the preconditioner, H's K x K diagonal blocks (one per column), inverted; built once, if needed
 
     def solve(tolerance, cap):
         if not inverse:
+            C = w[:, None, None] * (P[:, :, None] * np.eye(k) - P[:, :, None] * P[:, None, :])  # (m, K, K)
             inverse.append(np.linalg.inv(d.tmul(C.reshape(len(P), k * k)).reshape(-1, k, k) + 1e-10 * np.eye(k)))
         s, r = np.zeros_like(G), -G
         q = np.einsum("cab,cb->ca", inverse[0], r)
