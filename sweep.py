@@ -4,7 +4,7 @@
                                                       # interrupted ones resumed); --jobs N runs N at once
     python sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
     python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
-    python sweep.py rescore runs/sweep                # score finished runs again in both InfoMEC flavours
+    python sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
     python sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
     python sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
@@ -219,10 +219,44 @@ def table(rows, runs, title, flavour="standalone", population_std=False):
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
+def score_file(path, config):
+    """Both flavours' scores of one saved evaluation set (sources, latents and, for QLAE, values: arrays only)."""
+    with np.load(path) as saved:  # allow_pickle=False (numpy's default): a file cannot run code
+        sources, latents = saved["sources"], saved["latents"]
+        values = saved["values"] if "values" in saved.files else None
+    return train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
+                               config.get("active_fraction", 1 / 20))[0]
+
+
+def rescore_curve(folder, config):
+    """Score a run's learning curve again: each curves.jsonl row whose latents were kept (curve/latents-STEP.npz,
+    or latents-STEP.npz beside eval.json, or for the last step eval_latents.npz). Rows without them keep their
+    scores (and say so: "rescored": false). Rewrites curves.jsonl atomically; returns (rescored, kept) counts."""
+    path = os.path.join(folder, "curves.jsonl")
+    rows, done = train.read_jsonl(path), 0
+    for row in rows:
+        name = f"latents-{row['step']:07d}.npz"
+        found = [p for p in (os.path.join(folder, "curve", name), os.path.join(folder, name)) if os.path.exists(p)]
+        if not found and row["step"] == config.get("steps") and os.path.exists(os.path.join(folder, "eval_latents.npz")):
+            found = [os.path.join(folder, "eval_latents.npz")]
+        if not found:
+            row["rescored"] = False
+            continue
+        scores = score_file(found[0], config)
+        row.update({k: v for k, v in scores.items() if isinstance(v, (int, float))}, rescored=True,
+                   training_flavour={k: v for k, v in scores["training_flavour"].items() if k != "nmi"})
+        done += 1
+    with open(path + ".tmp", "w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    os.replace(path + ".tmp", path)
+    return done, len(rows) - done
+
+
 def rescore(root):
     """Score every finished run under root again, in both flavours, and update its eval.json: from the saved
     evaluation latents (eval_latents.npz: no checkpoint, no model, seconds) where they are, else from the
-    checkpoint (which also writes them)."""
+    checkpoint (which also writes them). A learning curve (curves.jsonl) is scored again too, point by point,
+    from the latents kept for each point."""
     folders = sorted(d for d, _, files in os.walk(root) if "eval.json" in files
                      and ("eval_latents.npz" in files or "ckpt.pt" in files))
     for folder in folders:
@@ -233,26 +267,24 @@ def rescore(root):
         t0 = time.time()
         try:
             if os.path.exists(os.path.join(folder, "eval_latents.npz")):
-                with np.load(os.path.join(folder, "eval_latents.npz")) as saved:  # arrays only: no pickles
-                    sources, latents = saved["sources"], saved["latents"]
-                    values = saved["values"] if "values" in saved.files else None
-                scores, _ = train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
-                                                config.get("active_fraction", 1 / 20))
-                result = {**old, **scores}
+                result = {**old, **score_file(os.path.join(folder, "eval_latents.npz"), config)}
             else:
                 args, model, dataset = train.load_run(folder)
                 result = {**{k: old[k] for k in ("steps", "train_seconds") if k in old},
                           **train.evaluate(args, model, dataset, folder)}
+            result["eval_seconds"] = time.time() - t0
+            curve = rescore_curve(folder, config) if os.path.exists(os.path.join(folder, "curves.jsonl")) else None
         except (SystemExit, ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
             print(f"warning: skipped {folder}: {e}", file=sys.stderr)
             continue
-        train.write_json({**result, "eval_seconds": time.time() - t0}, path)
+        train.write_json(result, path)
         new = result.get("training_flavour", {})
         print(f"{folder}: InfoM {old.get('infom', math.nan):.3f} -> {result.get('infom', math.nan):.3f}, InfoE "
               f"{old.get('infoe', math.nan):.3f} -> {result.get('infoe', math.nan):.3f}, InfoC "
               f"{old.get('infoc', math.nan):.3f} -> {result.get('infoc', math.nan):.3f}; training-time flavour "
-              f"{new.get('infom', math.nan):.3f} / {new.get('infoe', math.nan):.3f} / {new.get('infoc', math.nan):.3f}",
-              flush=True)
+              f"{new.get('infom', math.nan):.3f} / {new.get('infoe', math.nan):.3f} / {new.get('infoc', math.nan):.3f}"
+              + (f"; learning curve: {curve[0]} points rescored, {curve[1]} without latents kept as they were"
+                 if curve else ""), flush=True)
     return folders
 
 

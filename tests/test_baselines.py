@@ -229,6 +229,33 @@ def test_rescore_needs_only_the_saved_latents_and_tables_show_both_flavours(tmp_
     assert f"| QLAE | 1 | {first['training_flavour']['infom']:.2f} |" in text and "standalone" not in text
 
 
+def test_rescore_scores_the_learning_curve_again_from_each_points_latents(tmp_path, capsys):
+    """A curve logged by an older InfoMEC is scored again point by point from the latents kept for it (curve/, or
+    beside eval.json as the repository keeps them, or eval_latents.npz for the last step); a point whose latents
+    are gone keeps its old score and is marked, and the other fields (PSNR, weight norms) are untouched."""
+    out = str(tmp_path / "qlae-s0")
+    train.main(["--model", "qlae", "--steps", "6", "--batch-size", "8", "--log-every", "1", "--eval-size", "300",
+                "--eval-every", "2", "--out-dir", out])
+    path = os.path.join(out, "curves.jsonl")
+    fresh = train.read_jsonl(path)
+    stale = [{**r, "infom": -1.0, "infoe": -1.0, "training_flavour": {**r["training_flavour"], "infoe": -1.0}}
+             for r in fresh]
+    with open(path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in stale)
+    os.replace(os.path.join(out, "curve", "latents-0000004.npz"), os.path.join(out, "latents-0000004.npz"))
+    os.remove(os.path.join(out, "curve", "latents-0000002.npz"))
+    sweep.main(["rescore", str(tmp_path)])
+    again = train.read_jsonl(path)
+    assert [r["step"] for r in again] == [2, 4, 6]
+    assert again[0]["infom"] == -1.0 and again[0]["rescored"] is False  # its latents are gone
+    for new, old in zip(again[1:], fresh[1:]):
+        assert new["rescored"] is True
+        assert new["infom"] == pytest.approx(old["infom"], abs=1e-9)
+        assert new["training_flavour"]["infoe"] == pytest.approx(old["training_flavour"]["infoe"], abs=1e-9)
+        assert new["psnr"] == old["psnr"] and new["decayed_norm"] == old["decayed_norm"]
+    assert "learning curve: 2 points rescored, 1 without latents kept as they were" in capsys.readouterr().out
+
+
 def test_population_std_interval_is_narrower_by_sqrt_of_n_minus_1_over_n():
     _, sample = sweep.mean_ci([1.0, 2.0, 3.0])
     _, population = sweep.mean_ci([1.0, 2.0, 3.0], population_std=True)
