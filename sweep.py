@@ -323,13 +323,14 @@ def curves(root, names, path, at_steps=()):
     """Overlay the learning curves (curves.jsonl) of the configurations `names` under root: one colour each, the
     mean over seeds and a band from the lowest to the highest seed. at_steps: also print their values at these
     steps as a table (mean ± 95% CI over seeds)."""
-    groups, labels = [], []
+    groups, labels, seeds_of = [], [], {}
     for name, label, _ in MAIN + ABLATION + GAN:
         if name in names and name not in labels:
-            runs = [train.read_jsonl(os.path.join(d, "curves.jsonl")) for d in sorted(glob.glob(os.path.join(root, f"{name}-s*")))
-                    if os.path.exists(os.path.join(d, "curves.jsonl"))]
-            if runs:
-                groups.append(runs), labels.append(name)
+            folders = [d for d in sorted(glob.glob(os.path.join(root, f"{name}-s*")))
+                       if os.path.exists(os.path.join(d, "curves.jsonl"))]
+            if folders:
+                groups.append([train.read_jsonl(os.path.join(d, "curves.jsonl")) for d in folders]), labels.append(name)
+                seeds_of[name] = folders
     if not groups:
         sys.exit(f"error: no curves.jsonl under {root} for {names} (train with --eval-every N)")
     names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
@@ -337,6 +338,14 @@ def curves(root, names, path, at_steps=()):
     print(f"wrote {path} ({', '.join(f'{n}: {len(g)} runs' for n, g in zip(labels, groups))})")
     if at_steps:
         print(curves_table(groups, [names_of[n] for n in labels], at_steps))
+        for key, title in CURVE_COLUMNS[:2]:  # with 3 seeds an interval is wide: the values themselves, seed by seed
+            print(f"\n{title}, seed by seed:")
+            for runs, name in zip(groups, labels):
+                for step in at_steps:
+                    values = [f"{os.path.basename(d).rsplit('-', 1)[1]} "
+                              + next((f"{r[key]:.3f}" for r in run if r.get("step") == step), "–")
+                              for d, run in zip(seeds_of[name], runs)]
+                    print(f"{names_of[name]:24s} step {step:6d}: " + "  ".join(values))
 
 
 def main(argv=None):

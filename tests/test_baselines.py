@@ -280,3 +280,4 @@ def test_curves_draw_the_runs_and_tabulate_them_at_chosen_steps(tmp_path, capsys
     assert f"| QLAE | 6 | 2 | 0.800 ± {half:.3f} |" in out
     assert "| QLAE w/o weight decay | 6 | 1 | 0.600 |" in out
     assert "| 3 |" not in out  # only the steps asked for
+    assert "QLAE                     step      6: s0 0.700  s1 0.900" in out  # and each seed's value
