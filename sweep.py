@@ -9,6 +9,7 @@
     python sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
+    python sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
 
 Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
@@ -288,6 +289,44 @@ def rescore(root):
     return folders
 
 
+def snapshot(root, step, into):
+    """A longer run's state at `step` as a finished run of that length: training does not depend on --steps
+    (constant learning rate, batches drawn from the seed; curve evaluations touch no random stream of training's),
+    so step 6 000 of a 30 000-step run IS the state a 6 000-step run of the same flags and seed ends in. For each run
+    folder under root whose learning curve reached `step` with its latents kept, writes into/<folder name>/:
+    config.json (steps = step, "snapshot_of" naming the source), eval.json (the curve point's PSNR, usage and
+    weight norms, InfoMEC scored again from the latents) and eval_latents.npz (those latents). A folder that holds a
+    trained run is never overwritten. Returns (folders written, folders refused)."""
+    made, refused = [], []
+    for folder in sorted(glob.glob(os.path.join(root, "*"))):
+        config = read_json(os.path.join(folder, "config.json"))
+        name = f"latents-{step:07d}.npz"
+        kept = [p for p in (os.path.join(folder, "curve", name), os.path.join(folder, name)) if os.path.exists(p)]
+        if config is None or not kept or not os.path.exists(os.path.join(folder, "curves.jsonl")):
+            continue
+        point = next((r for r in train.read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
+        if point is None:
+            continue
+        out = os.path.join(into, os.path.basename(folder))
+        old = read_json(os.path.join(out, "config.json"))
+        if old is not None and "snapshot_of" not in old:
+            refused.append(out)
+            continue
+        os.makedirs(out, exist_ok=True)
+        train.write_json({**config, "steps": step, "eval_every": 0, "out_dir": out,
+                          "snapshot_of": f"{os.path.basename(folder)} at step {step}"}, os.path.join(out, "config.json"))
+        with open(kept[0], "rb") as f, open(os.path.join(out, "eval_latents.npz.tmp"), "wb") as g:
+            g.write(f.read())
+        os.replace(os.path.join(out, "eval_latents.npz.tmp"), os.path.join(out, "eval_latents.npz"))
+        keep = ("psnr", "n_eval", "codebook_usage", "decayed_norm", "codebook_range")
+        result = {**{k: point[k] for k in keep if k in point}, **score_file(kept[0], config), "steps": step}
+        train.write_json(result, os.path.join(out, "eval.json"))
+        print(f"{out}: {os.path.basename(folder)} at step {step}: InfoM {result['infom']:.3f}, InfoE "
+              f"{result['infoe']:.3f}, InfoC {result['infoc']:.3f}", flush=True)
+        made.append(out)
+    return made, refused
+
+
 def tables(runs, flavours=("standalone", "training"), population_std=False):
     text = "\n\n".join(table(rows, runs, title, flavour, population_std) for flavour in flavours
                         for rows, title in ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
@@ -353,7 +392,7 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves"])
+    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
@@ -365,7 +404,19 @@ def main(argv=None):
     p.add_argument("--out", default="curves.png", help="curves: the figure to write")
     p.add_argument("--table-at", type=int, nargs="+", default=[], metavar="STEP",
                    help="curves: also print the curves' values at these steps (mean ± 95%% CI over seeds)")
+    p.add_argument("--step", type=int, help="snapshot: the learning-curve step to take as a finished run")
+    p.add_argument("--into", help="snapshot: where to write the runs of that length")
     a = p.parse_args(argv)
+    if a.action == "snapshot":
+        if a.step is None or not a.into:
+            sys.exit("error: snapshot needs --step STEP and --into FOLDER")
+        made, refused = snapshot(a.root, a.step, a.into)
+        if refused:
+            sys.exit(f"error: {', '.join(refused)} hold trained runs (not snapshots); move them away or choose another "
+                     "--into")
+        if not made:
+            sys.exit(f"error: no run under {a.root} kept its latents at step {a.step} (train with --eval-every)")
+        return
     if a.action == "curves":
         return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out, a.table_at)
     if a.action == "rescore" and not rescore(a.root):

@@ -3,6 +3,7 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -254,6 +255,33 @@ def test_rescore_scores_the_learning_curve_again_from_each_points_latents(tmp_pa
         assert new["training_flavour"]["infoe"] == pytest.approx(old["training_flavour"]["infoe"], abs=1e-9)
         assert new["psnr"] == old["psnr"] and new["decayed_norm"] == old["decayed_norm"]
     assert "learning curve: 2 points rescored, 1 without latents kept as they were" in capsys.readouterr().out
+
+
+def test_a_longer_runs_curve_point_is_the_shorter_run_and_snapshot_makes_it_one(tmp_path, capsys):
+    """Step 2 of a 4-step run with curves is exactly a 2-step run (same latents, bit for bit: training does not
+    depend on --steps), and `sweep.py snapshot` turns that point into a finished 2-step run folder that the tables
+    read like the real one; a folder holding a trained run is never overwritten."""
+    flags = ["--model", "qlae", "--batch-size", "8", "--log-every", "1", "--eval-size", "300"]
+    train.main([*flags, "--steps", "4", "--eval-every", "2", "--out-dir", str(tmp_path / "long" / "qlae-s0")])
+    short = train.main([*flags, "--steps", "2", "--out-dir", str(tmp_path / "short" / "qlae-s0")])
+    sweep.main(["snapshot", str(tmp_path / "long"), "--step", "2", "--into", str(tmp_path / "snap")])
+    with np.load(tmp_path / "short" / "qlae-s0" / "eval_latents.npz") as a, \
+            np.load(tmp_path / "snap" / "qlae-s0" / "eval_latents.npz") as b:
+        assert all(np.array_equal(a[k], b[k]) for k in ("sources", "latents", "values"))
+    made = json.load(open(tmp_path / "snap" / "qlae-s0" / "eval.json"))
+    assert made["infom"] == pytest.approx(short["infom"], abs=1e-12) and made["steps"] == 2
+    assert made["psnr"] == pytest.approx(short["psnr"], abs=1e-6)
+    config = json.load(open(tmp_path / "snap" / "qlae-s0" / "config.json"))
+    assert config["steps"] == 2 and config["snapshot_of"] == "qlae-s0 at step 2"
+    capsys.readouterr()
+    sweep.main(["table", str(tmp_path / "snap"), "--flavour", "standalone"])
+    assert f"| QLAE | 1 | {short['infom']:.2f} |" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="hold trained runs"):
+        sweep.main(["snapshot", str(tmp_path / "long"), "--step", "2", "--into", str(tmp_path / "short")])
+    assert json.load(open(tmp_path / "short" / "qlae-s0" / "config.json"))["steps"] == 2
+    assert "snapshot_of" not in json.load(open(tmp_path / "short" / "qlae-s0" / "config.json"))
+    with pytest.raises(SystemExit, match="kept its latents at step 3"):
+        sweep.main(["snapshot", str(tmp_path / "long"), "--step", "3", "--into", str(tmp_path / "x")])
 
 
 def test_population_std_interval_is_narrower_by_sqrt_of_n_minus_1_over_n():
