@@ -12,9 +12,10 @@ to one letter.
 (d) With weight decay, reconstruction is slightly worse than without it.
 
 Then look at the data: the weight-decay study (results/wd-study/README.md: 30 000 steps, three time constants,
-three seeds per arm; while it is still running, its finished runs' curves.jsonl). Does it contradict the
-explanation at this scale? If it does not separate the two arms, what
-would you change (steps, nets, resolution, dataset) to give the explanation a fair chance, and why?
+three seeds per arm; the figure, the table at 6 000 and 30 000 steps and InfoM seed by seed). Does it contradict
+the explanation at this scale, support it, or neither? Two readings to weigh: from step 9 000 on every seed with
+weight decay is more modular than every seed without it, yet the 95% intervals over seeds overlap at every step.
+What would you change (more seeds, steps, nets, resolution, dataset) to turn the evidence into a test, and why?
 
 Grade it:  python -m pytest tutorial/exercises -k ex10
 """
