@@ -231,8 +231,9 @@ def score_file(path, config):
 
 def rescore_curve(folder, config):
     """Score a run's learning curve again: each curves.jsonl row whose latents were kept (curve/latents-STEP.npz,
-    or latents-STEP.npz beside eval.json, or for the last step eval_latents.npz). Rows without them keep their
-    scores (and say so: "rescored": false). Rewrites curves.jsonl atomically; returns (rescored, kept) counts."""
+    or latents-STEP.npz beside eval.json, or for the last step eval_latents.npz); a row without them keeps its
+    scores ("rescored": false unless an earlier rescoring scored it). Rewrites curves.jsonl atomically; returns
+    (rescored, kept) counts."""
     path = os.path.join(folder, "curves.jsonl")
     rows, done = train.read_jsonl(path), 0
     for row in rows:
@@ -241,7 +242,7 @@ def rescore_curve(folder, config):
         if not found and row["step"] == config.get("steps") and os.path.exists(os.path.join(folder, "eval_latents.npz")):
             found = [os.path.join(folder, "eval_latents.npz")]
         if not found:
-            row["rescored"] = False
+            row.setdefault("rescored", False)  # (true if an earlier rescoring, with the latents at hand, scored it)
             continue
         scores = score_file(found[0], config)
         row.update({k: v for k, v in scores.items() if isinstance(v, (int, float))}, rescored=True,
