@@ -22,6 +22,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -229,6 +230,13 @@ def score_file(path, config):
                                config.get("active_fraction", 1 / 20))[0]
 
 
+def kept_latents(folder, step):
+    """The evaluation latents a run kept for learning-curve step `step` (in curve/, or beside eval.json as the
+    repository keeps them), or None."""
+    name = f"latents-{step:07d}.npz"
+    return next((p for p in (os.path.join(folder, "curve", name), os.path.join(folder, name)) if os.path.exists(p)), None)
+
+
 def rescore_curve(folder, config):
     """Score a run's learning curve again: each curves.jsonl row whose latents were kept (curve/latents-STEP.npz,
     or latents-STEP.npz beside eval.json, or for the last step eval_latents.npz); a row without them keeps its
@@ -237,14 +245,13 @@ def rescore_curve(folder, config):
     path = os.path.join(folder, "curves.jsonl")
     rows, done = train.read_jsonl(path), 0
     for row in rows:
-        name = f"latents-{row['step']:07d}.npz"
-        found = [p for p in (os.path.join(folder, "curve", name), os.path.join(folder, name)) if os.path.exists(p)]
-        if not found and row["step"] == config.get("steps") and os.path.exists(os.path.join(folder, "eval_latents.npz")):
-            found = [os.path.join(folder, "eval_latents.npz")]
-        if not found:
+        found = kept_latents(folder, row["step"])
+        if found is None and row["step"] == config.get("steps") and os.path.exists(os.path.join(folder, "eval_latents.npz")):
+            found = os.path.join(folder, "eval_latents.npz")
+        if found is None:
             row.setdefault("rescored", False)  # (true if an earlier rescoring, with the latents at hand, scored it)
             continue
-        scores = score_file(found[0], config)
+        scores = score_file(found, config)
         row.update({k: v for k, v in scores.items() if isinstance(v, (int, float))}, rescored=True,
                    training_flavour={k: v for k, v in scores["training_flavour"].items() if k != "nmi"})
         done += 1
@@ -301,9 +308,8 @@ def snapshot(root, step, into):
     made, refused = [], []
     for folder in sorted(glob.glob(os.path.join(root, "*"))):
         config = read_json(os.path.join(folder, "config.json"))
-        name = f"latents-{step:07d}.npz"
-        kept = [p for p in (os.path.join(folder, "curve", name), os.path.join(folder, name)) if os.path.exists(p)]
-        if config is None or not kept or not os.path.exists(os.path.join(folder, "curves.jsonl")):
+        kept = kept_latents(folder, step)
+        if config is None or kept is None or not os.path.exists(os.path.join(folder, "curves.jsonl")):
             continue
         point = next((r for r in train.read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
         if point is None:
@@ -316,11 +322,10 @@ def snapshot(root, step, into):
         os.makedirs(out, exist_ok=True)
         train.write_json({**config, "steps": step, "eval_every": 0, "out_dir": out,
                           "snapshot_of": f"{os.path.basename(folder)} at step {step}"}, os.path.join(out, "config.json"))
-        with open(kept[0], "rb") as f, open(os.path.join(out, "eval_latents.npz.tmp"), "wb") as g:
-            g.write(f.read())
+        shutil.copyfile(kept, os.path.join(out, "eval_latents.npz.tmp"))
         os.replace(os.path.join(out, "eval_latents.npz.tmp"), os.path.join(out, "eval_latents.npz"))
         keep = ("psnr", "n_eval", "codebook_usage", "decayed_norm", "codebook_range")
-        result = {**{k: point[k] for k in keep if k in point}, **score_file(kept[0], config), "steps": step}
+        result = {**{k: point[k] for k in keep if k in point}, **score_file(kept, config), "steps": step}
         train.write_json(result, os.path.join(out, "eval.json"))
         print(f"{out}: {os.path.basename(folder)} at step {step}: InfoM {result['infom']:.3f}, InfoE "
               f"{result['infoe']:.3f}, InfoC {result['infoc']:.3f}", flush=True)
