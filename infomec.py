@@ -693,29 +693,35 @@ def mig(sources, latents, discrete, bins=20):
 
 
 def plot_nmi(result, path, source_names=None, title=""):
-    """Heatmap of the NMI matrix: sources down, latents across; pruned (inactive) latents greyed and marked."""
+    """Heatmap of the NMI matrix: sources down, latents across; pruned (inactive) latents greyed and marked.
+    result (and title) may also be lists: one panel per result, side by side (e.g. AE beside QLAE)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    nmi, active = result["nmi"], result["active"]
-    n_s, n_z = nmi.shape
-    names = list(source_names) if source_names is not None else [f"s{i}" for i in range(n_s)]
-    fig, ax = plt.subplots(figsize=(0.55 * n_z + 2.2, 0.45 * n_s + 1.4))
-    im = ax.imshow(nmi, vmin=0, vmax=1, cmap="viridis")
-    for i in range(n_s):
-        for j in range(n_z):
-            ax.text(j, i, f"{nmi[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                    color="white" if nmi[i, j] < 0.5 else "black")
-    for j in np.flatnonzero(~active):
-        ax.axvspan(j - 0.5, j + 0.5, color="grey", alpha=0.7, hatch="//")
-    ax.set_xticks(range(n_z), [f"z{j}" + ("" if active[j] else "\n(pruned)") for j in range(n_z)], fontsize=7)
-    ax.set_yticks(range(n_s), names, fontsize=7)
-    ax.set_xlabel("latent"), ax.set_ylabel("source")
-    ax.set_title(title or f"InfoM {result['infom']:.2f}  InfoE {result['infoe']:.2f}  InfoC {result['infoc']:.2f}",
-                 fontsize=8)
-    fig.colorbar(im, ax=ax, fraction=0.03, label="NMI")
+    results = result if isinstance(result, (list, tuple)) else [result]
+    titles = title if isinstance(title, (list, tuple)) else [title] * len(results)
+    n_s, n_z = results[0]["nmi"].shape
+    fig, axes = plt.subplots(1, len(results), figsize=((0.55 * n_z + 2.2) * len(results), 0.45 * n_s + 1.4),
+                             squeeze=False)
+    for r, ax, name in zip(results, axes[0], titles):
+        nmi, active = r["nmi"], r["active"]
+        names = list(source_names) if source_names is not None else [f"s{i}" for i in range(len(nmi))]
+        im = ax.imshow(nmi, vmin=0, vmax=1, cmap="viridis")
+        for i in range(nmi.shape[0]):
+            for j in range(nmi.shape[1]):
+                ax.text(j, i, f"{nmi[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if nmi[i, j] < 0.5 else "black")
+        for j in np.flatnonzero(~active):
+            ax.axvspan(j - 0.5, j + 0.5, color="grey", alpha=0.7, hatch="//")
+        ax.set_xticks(range(nmi.shape[1]), [f"z{j}" + ("" if active[j] else "\n(pruned)")
+                                            for j in range(nmi.shape[1])], fontsize=7)
+        ax.set_yticks(range(len(nmi)), names, fontsize=7)
+        ax.set_xlabel("latent"), ax.set_ylabel("source")
+        scores = f"InfoM {r['infom']:.2f}  InfoE {r['infoe']:.2f}  InfoC {r['infoc']:.2f}"
+        ax.set_title(f"{name}: {scores}" if name else scores, fontsize=8)
+        fig.colorbar(im, ax=ax, fraction=0.03, label="NMI")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

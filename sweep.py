@@ -10,6 +10,7 @@
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
     python sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
+    python sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
 
 Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
@@ -30,6 +31,8 @@ import zipfile
 
 import numpy as np
 
+import data
+import infomec
 import train
 
 # (folder name, row label, train.py flags). The table rows, in the paper's order.
@@ -393,12 +396,31 @@ def curves(root, names, path, at_steps=()):
                     print(f"{names_of[name]:24s} step {step:6d}: " + "  ".join(values))
 
 
+def heatmaps(root, names, path):
+    """The standalone NMI heatmaps of run folders root/NAME, side by side, scored from their eval_latents.npz (no
+    checkpoint needed: the repository's results folders are enough)."""
+    results, sources = [], None
+    for name in names:
+        folder = os.path.join(root, name)
+        config = read_json(os.path.join(folder, "config.json"))
+        if config is None or not os.path.exists(os.path.join(folder, "eval_latents.npz")):
+            sys.exit(f"error: {folder} has no config.json and eval_latents.npz (a finished run's folder)")
+        with np.load(os.path.join(folder, "eval_latents.npz")) as saved:
+            s, z = saved["sources"], saved["latents"]
+        results.append(infomec.infomec(s, z, z.dtype.kind in "iu",
+                                             active_fraction=config.get("active_fraction", 1 / 20)))
+        if sources is None and config.get("dataset") in ("shapes3d", "dsprites") and not config.get("data_dir"):
+            sources = data.get_dataset(config["dataset"], config.get("resolution", 32)).factor_names
+    infomec.plot_nmi(results, path, source_names=sources, title=list(names))
+    print(f"wrote {path} (" + ", ".join(f"{n}: InfoM {r['infom']:.3f}" for n, r in zip(names, results)) + ")")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot"])
+    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot", "heatmaps"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
@@ -407,7 +429,8 @@ def main(argv=None):
     p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
                    help="table: which of the authors' two InfoMEC flavours (see infomec.infomec_training_time)")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
-    p.add_argument("--out", default="curves.png", help="curves: the figure to write")
+    p.add_argument("--out", help="curves, heatmaps: the figure to write (default curves.png, heatmaps.png)")
+    p.add_argument("--runs", nargs="+", metavar="FOLDER", help="heatmaps: run folders under root, e.g. ae-s0 qlae-s0")
     p.add_argument("--table-at", type=int, nargs="+", default=[], metavar="STEP",
                    help="curves: also print the curves' values at these steps (mean ± 95%% CI over seeds)")
     p.add_argument("--step", type=int, help="snapshot: the learning-curve step to take as a finished run")
@@ -424,7 +447,11 @@ def main(argv=None):
             sys.exit(f"error: no run under {a.root} kept its latents at step {a.step} (train with --eval-every)")
         return
     if a.action == "curves":
-        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out, a.table_at)
+        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out or "curves.png", a.table_at)
+    if a.action == "heatmaps":
+        if not a.runs:
+            sys.exit("error: heatmaps needs --runs FOLDER [FOLDER ...] (run folders under root, e.g. ae-s0 qlae-s0)")
+        return heatmaps(a.root, a.runs, a.out or "heatmaps.png")
     if a.action == "rescore" and not rescore(a.root):
         sys.exit(f"error: no finished run (ckpt.pt + eval.json) under {a.root}")
     if a.action in ("table", "rescore"):

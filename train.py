@@ -498,8 +498,7 @@ def evaluate(args, model, dataset, out_dir, figures=True, latents_name="eval_lat
         standalone = None
     if figures and standalone is not None:
         infomec.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
-                         title=f"{args.model}: InfoM {standalone['infom']:.2f}  InfoE {standalone['infoe']:.2f}  "
-                               f"InfoC {standalone['infoc']:.2f}")
+                         title=args.model)  # the panel's title adds the three scores
     if figures and len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE) traversals
         draw_figures(model, dataset, indices[:8], codes, out_dir)
     model.train()

@@ -228,6 +228,12 @@ def test_rescore_needs_only_the_saved_latents_and_tables_show_both_flavours(tmp_
     sweep.main(["table", str(tmp_path), "--flavour", "training"])
     text = capsys.readouterr().out
     assert f"| QLAE | 1 | {first['training_flavour']['infom']:.2f} |" in text and "standalone" not in text
+    # the README's heatmap figures are drawn from the same files: one panel per run folder
+    sweep.main(["heatmaps", str(tmp_path), "--runs", "qlae-s0", "qlae-s0", "--out", str(tmp_path / "nmi.png")])
+    assert os.path.getsize(tmp_path / "nmi.png") > 0
+    assert f"qlae-s0: InfoM {first['infom']:.3f}" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="eval_latents.npz"):
+        sweep.main(["heatmaps", str(tmp_path), "--runs", "nothing-s0"])
 
 
 def test_rescore_scores_the_learning_curve_again_from_each_points_latents(tmp_path, capsys):
