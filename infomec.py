@@ -353,7 +353,8 @@ def mutual_info_knn(z, s, k=10, by_z=None):
 #      (hundreds): conjugate gradients solve H s = -G with products H v (two products with the 0/1 design),
 #      preconditioned by H's K x K diagonal blocks, one per column; when they stall (trained codes' H is often
 #      ill-conditioned) H is formed after all, cheaply because each sample adds only to the classes it can still
-#      be (codes_hessian), and solved directly.
+#      be (codes_hessian) or, for wide codes like VQ-VAE's, only at its own (n_z + 1)^2 pairs of columns
+#      (codes_hessian_by_pairs), and solved directly.
 #   4. the line search halves the step until the loss falls enough and, when the full step was taken, doubles it
 #      while the loss keeps falling (along a separating direction Newton's steps are too short).
 # `converged` means: the Newton decrement -G.step (twice the loss decrease the quadratic model predicts, and
@@ -572,8 +573,8 @@ def newton_solve(H, G):
     the gradient has no component: rows with no curvature are left out and a tiny damping makes the rest definite."""
     g = G.T.reshape(-1)
     keep = H.diagonal() > 0
-    H = H[np.ix_(keep, keep)]
-    H = H + 1e-10 * max(H.diagonal().max(initial=0), 1e-300) * np.eye(len(H))
+    H = H[np.ix_(keep, keep)]  # a copy: the damping below leaves the caller's H as it was
+    H[np.diag_indices(len(H))] += 1e-10 * max(H.diagonal().max(initial=0), 1e-300)
     try:
         solution = np.linalg.solve(H, g[keep])
     except np.linalg.LinAlgError:
@@ -597,8 +598,8 @@ def codes_hessian(d, P, w, budget=2e10):
     union = allowed.any(0)
     if m * (union.sum() * width) ** 2 < grouped:  # one block over every class still possible
         patterns, group = union[None], np.where(allowed.any(1), 0, -1)
-    if d.dense is None or min(grouped, m * (union.sum() * width) ** 2) > budget:
-        return None
+    if d.dense is None or min(grouped, m * (union.sum() * width) ** 2) > budget:  # wide codes (VQ-VAE's): by pairs
+        return codes_hessian_by_pairs(d, P, w) if (k * width) ** 2 <= DENSE_DESIGN_LIMIT else None
     group = group.reshape(-1)
     by_group = np.argsort(group, kind="stable")
     starts = np.searchsorted(group[by_group], np.arange(len(patterns) + 1))
@@ -613,6 +614,30 @@ def codes_hessian(d, P, w, budget=2e10):
         for i in range(len(idx)):
             block[i, :, i, :] += (x * (wt * p[:, i])[:, None]).T @ x
         H[np.ix_(idx, np.arange(width), idx, np.arange(width))] += block
+    return H.reshape(k * width, k * width)
+
+
+def codes_hessian_by_pairs(d, P, w):
+    """The same H built from the design's sparsity, for codes too wide for codes_hessian's dense blocks: a sample
+    has one 1 per latent (and the intercept), so it adds its K x K block w_n (diag p_n - p_n p_n^T) only at the
+    (column, column) pairs of its own values, (n_z + 1)^2 blocks whatever the width. Summed one pair of latents at
+    a time: the samples sorted by their pair of columns, each run added up."""
+    (m, k), width = P.shape, d.width
+    use = 1 - P.max(1) > 1e-12  # a certain prediction adds at most 1e-12 w_n
+    H = np.zeros((k, width, k, width))
+    if use.any():
+        col, p, wt = d.col[use], P[use], w[use]
+        C = wt[:, None, None] * (p[:, :, None] * np.eye(k) - p[:, :, None] * p[:, None, :])  # (m', K, K)
+        for a in range(col.shape[1]):
+            for b in range(a, col.shape[1]):
+                key = col[:, a] * width + col[:, b]  # (m',) the pair of columns (i, j) as one number
+                order = np.argsort(key, kind="stable")
+                runs = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])  # where each pair starts
+                block = np.add.reduceat(C[order], runs)  # (pairs, K, K)
+                i, j = key[order][runs] // width, key[order][runs] % width
+                H[:, i, :, j] += block  # H[c, i, c', j] for every class pair (c, c')
+                if a != b:
+                    H[:, j, :, i] += block.transpose(0, 2, 1)  # H is symmetric
     return H.reshape(k * width, k * width)
 
 

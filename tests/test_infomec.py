@@ -265,6 +265,35 @@ def test_every_route_through_the_codes_fit_lands_on_the_same_infimum(monkeypatch
     np.testing.assert_allclose(h_index, reference, atol=1e-5)
 
 
+def test_the_codes_hessian_built_by_pairs_of_columns_is_the_dense_one():
+    """Wide codes (VQ-VAE's: hundreds of values per slot) get H from the design's sparsity, pair of latents by pair
+    of latents; it must be the H that the dense blocks give, entry for entry (certain samples left out by both)."""
+    rng = np.random.default_rng(0)
+    codes = np.stack([rng.integers(0, 6, 3000), rng.integers(0, 4, 3000), rng.integers(0, 3, 3000)], 1)
+    col = np.concatenate([codes + [0, 6, 10], np.full((3000, 1), 13)], 1)
+    design = infomec.OneHotDesign(col, 14)
+    P = rng.dirichlet(np.ones(5), 3000)
+    P[:100] = np.eye(5)[rng.integers(0, 5, 100)]  # certain predictions add nothing
+    w = rng.random(3000)
+    dense = infomec.codes_hessian(design, P, w, budget=1e30)
+    np.testing.assert_allclose(infomec.codes_hessian_by_pairs(design, P, w), dense, rtol=0, atol=1e-10)
+
+
+def test_wide_codes_fits_use_the_pairs_hessian_and_converge(monkeypatch):
+    """Over codes_hessian's dense budget (or with the design kept as indices) the fit forms H by pairs instead of
+    running conjugate gradients to the end, and lands on the same infimum."""
+    s, z = trained_like_codes()
+    reference, _ = infomec.logistic_cross_entropy(("onehot", z), s)
+    formed = []
+    by_pairs = infomec.codes_hessian_by_pairs
+    monkeypatch.setattr(infomec, "codes_hessian_by_pairs", lambda *a: formed.append(1) or by_pairs(*a))
+    dense_hessian = infomec.codes_hessian
+    monkeypatch.setattr(infomec, "codes_hessian", lambda d, P, w: dense_hessian(d, P, w, budget=0))
+    h, converged = infomec.logistic_cross_entropy(("onehot", z), s)
+    assert converged and formed
+    np.testing.assert_allclose(h, reference, atol=1e-5)
+
+
 def test_infomec_needs_numpy_alone():
     """A JAX or TensorFlow project can copy infomec.py: importing it and scoring must not import torch."""
     code = ("import sys, infomec; infomec.infomec(*infomec.synthetic('codes_random', 500)); "
