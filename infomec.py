@@ -632,9 +632,10 @@ def codes_hessian_by_pairs(d, P, w):
             for b in range(a, col.shape[1]):
                 key = col[:, a] * width + col[:, b]  # (m',) the pair of columns (i, j) as one number
                 order = np.argsort(key, kind="stable")
-                runs = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])  # where each pair starts
+                key = key[order]
+                runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # where each pair of columns starts
                 block = np.add.reduceat(C[order], runs)  # (pairs, K, K)
-                i, j = key[order][runs] // width, key[order][runs] % width
+                i, j = key[runs] // width, key[runs] % width
                 H[:, i, :, j] += block  # H[c, i, c', j] for every class pair (c, c')
                 if a != b:
                     H[:, j, :, i] += block.transpose(0, 2, 1)  # H is symmetric
