@@ -71,6 +71,16 @@ GAN_PRESETS = {"cpu": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9},
                "paper": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9, "batch_size": 64}}
 
 
+# Every numeric flag's allowed range, checked before any work: (lowest, highest or None, what a low value means).
+# The sizes have a ceiling, so that an absurd one is refused here, not by the allocator minutes into the run.
+RANGES = {**{name: (0, None) for name in LOSS_WEIGHTS}, "critic_steps": (1, None),
+          "steps": (1, 10 ** 9), "batch_size": (1, 65_536), "log_every": (1, None), "ckpt_every": (1, None),
+          "eval_size": (16, 10 ** 6, " (InfoMEC's k-NN estimator and the figures need them)"),
+          "eval_every": (0, None, " (0 = off)"), "seed": (0, 2 ** 63 - 1),
+          "values_per_latent": (2, 1024), "n_latents": (0, 1024, " (0 = twice the sources)"),
+          "weight_decay": (0, None, " (or -1 for the model default)"), "beta": (0, None, " (or -1 for the paper's)"),
+          "beta_tc": (0, None, " (or -1 for the paper's)"), "activity_weight": (0, None, " (or -1 for the paper's)")}
+
 def flag(default, help):
     return field(default=default, metadata={"help": help})
 
@@ -162,24 +172,6 @@ def parse_args(argv=None):
     for name, models_using in users.items():
         if name in given and args.model not in models_using:
             problems.append(f"{name} applies to --model {' or '.join(models_using)}, not {args.model} (drop the flag)")
-    # Sizes checked before any work (an absurd one would otherwise fail in the allocator minutes later).
-    limits = {"batch_size": 65_536, "steps": 10 ** 9, "eval_size": 10 ** 6, "values_per_latent": 1024,
-              "n_latents": 1024}
-    for name, most in limits.items():
-        if getattr(args, name) > most:
-            problems.append(f"--{name.replace('_', '-')} must be at most {most:,}, got {getattr(args, name):,}")
-    if not 0 <= args.seed < 2 ** 63:
-        problems.append(f"--seed must be an integer from 0 to 2**63 - 1, got {args.seed}")
-    if args.eval_size < 16:
-        problems.append(f"--eval-size must be >= 16 (InfoMEC's k-NN estimator and the figures need them), got "
-                        f"{args.eval_size}")
-    if args.eval_every < 0:
-        problems.append(f"--eval-every must be >= 0 (0 = off), got {args.eval_every}")
-    for name in ("steps", "batch_size", "log_every", "ckpt_every"):
-        if getattr(args, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if not (args.lr > 0 and math.isfinite(args.lr)):
-        problems.append(f"--lr must be a positive number, got {args.lr}")
     paper_key = "mpi3d" if args.dataset.startswith("mpi3d") else args.dataset
     beta, beta_tc, activity, qlae_decay, qlgan_decay = PER_DATASET.get(paper_key, PER_DATASET["shapes3d"])
     if args.weight_decay == -1:
@@ -187,24 +179,17 @@ def parse_args(argv=None):
     args.beta = beta if args.beta == -1 else args.beta
     args.beta_tc = beta_tc if args.beta_tc == -1 else args.beta_tc
     args.activity_weight = activity if args.activity_weight == -1 else args.activity_weight
-    for name in LOSS_WEIGHTS:
-        if not (getattr(args, name) >= 0 and math.isfinite(getattr(args, name))):
-            problems.append(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    for name, (low, high, *meaning) in RANGES.items():
+        value, flag_name = getattr(args, name), "--" + name.replace("_", "-")
+        if not low <= value < math.inf:  # (NaN fails every comparison, so it is refused too)
+            problems.append(f"{flag_name} must be >= {low}{''.join(meaning)}, got {value}")
+        elif high is not None and value > high:
+            problems.append(f"{flag_name} must be at most {high:,}, got {value:,}")
+    for name in ("lr", "grad_clip"):
+        if not (getattr(args, name) > 0 and math.isfinite(getattr(args, name))):
+            problems.append(f"--{name.replace('_', '-')} must be a positive number, got {getattr(args, name)}")
     if not (0 <= args.adam_beta1 < 1 and 0 <= args.adam_beta2 < 1):
         problems.append(f"--adam-beta1 and --adam-beta2 must be in [0, 1), got {args.adam_beta1}, {args.adam_beta2}")
-    if not (args.grad_clip > 0 and math.isfinite(args.grad_clip)):
-        problems.append(f"--grad-clip must be a positive number, got {args.grad_clip}")
-    if args.critic_steps < 1:
-        problems.append(f"--critic-steps must be >= 1, got {args.critic_steps}")
-    for name in ("beta", "beta_tc", "activity_weight"):
-        if not getattr(args, name) >= 0:
-            problems.append(f"--{name.replace('_', '-')} must be >= 0 (or -1 for the paper's), got {getattr(args, name)}")
-    if not (args.weight_decay >= 0 and math.isfinite(args.weight_decay)):
-        problems.append(f"--weight-decay must be >= 0 (or -1 for the model default), got {args.weight_decay}")
-    if args.values_per_latent < 2:
-        problems.append(f"--values-per-latent must be >= 2, got {args.values_per_latent}")
-    if args.n_latents < 0:
-        problems.append(f"--n-latents must be >= 0 (0 = twice the sources), got {args.n_latents}")
     if not 0 < args.active_fraction < 1:
         problems.append(f"--active-fraction must be in (0, 1), got {args.active_fraction}")
     if args.device not in ("auto", "cpu", "cuda", "mps"):
