@@ -71,16 +71,6 @@ GAN_PRESETS = {"cpu": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9},
                "paper": {"lr": 2e-4, "adam_beta1": 0.0, "adam_beta2": 0.9, "batch_size": 64}}
 
 
-# Every numeric flag's allowed range, checked before any work: (lowest, highest or None, what a low value means).
-# The sizes have a ceiling, so that an absurd one is refused here, not by the allocator minutes into the run.
-RANGES = {**{name: (0, None) for name in LOSS_WEIGHTS}, "critic_steps": (1, None),
-          "steps": (1, 10 ** 9), "batch_size": (1, 65_536), "log_every": (1, None), "ckpt_every": (1, None),
-          "eval_size": (16, 10 ** 6, " (InfoMEC's k-NN estimator and the figures need them)"),
-          "eval_every": (0, None, " (0 = off)"), "seed": (0, 2 ** 63 - 1),
-          "values_per_latent": (2, 1024), "n_latents": (0, 1024, " (0 = twice the sources)"),
-          "weight_decay": (0, None, " (or -1 for the model default)"), "beta": (0, None, " (or -1 for the paper's)"),
-          "beta_tc": (0, None, " (or -1 for the paper's)"), "activity_weight": (0, None, " (or -1 for the paper's)")}
-
 def flag(default, help):
     return field(default=default, metadata={"help": help})
 
@@ -133,6 +123,17 @@ class Args:
     bf16: bool = flag(False, "speed: bfloat16 autocast of the forward pass (for GPUs)")
     active_fraction: float = flag(1 / 20, "InfoMEC pruning of continuous latents: active if range > max range x "
                                           "this (reference 1/20; the authors' training logger used 1/8)")
+
+
+# Every numeric flag's allowed range, checked before any work: (lowest, highest or None, what a low value means).
+# The sizes have a ceiling, so that an absurd one is refused here, not by the allocator minutes into the run.
+RANGES = {**{name: (0, None) for name in LOSS_WEIGHTS}, "critic_steps": (1, None),
+          "steps": (1, 10 ** 9), "batch_size": (1, 65_536), "log_every": (1, None), "ckpt_every": (1, None),
+          "eval_size": (16, 10 ** 6, " (InfoMEC's k-NN estimator and the figures need them)"),
+          "eval_every": (0, None, " (0 = off)"), "seed": (0, 2 ** 63 - 1),
+          "values_per_latent": (2, 1024), "n_latents": (0, 1024, " (0 = twice the sources)"),
+          "weight_decay": (0, None, " (or -1 for the model default)"), "beta": (0, None, " (or -1 for the paper's)"),
+          "beta_tc": (0, None, " (or -1 for the paper's)"), "activity_weight": (0, None, " (or -1 for the paper's)")}
 
 
 def parse_args(argv=None):
