@@ -622,7 +622,7 @@ def codes_hessian_by_pairs(d, P, w):
     has one 1 per latent (and the intercept), so it adds its K x K block w_n (diag p_n - p_n p_n^T) only at the
     (column, column) pairs of its own values, (n_z + 1)^2 blocks whatever the width. Summed one pair of latents at
     a time: the samples sorted by their pair of columns, each run added up."""
-    (m, k), width = P.shape, d.width
+    k, width = P.shape[1], d.width
     use = 1 - P.max(1) > 1e-12  # a certain prediction adds at most 1e-12 w_n
     H = np.zeros((k, width, k, width))
     if use.any():
@@ -703,6 +703,28 @@ def check_inputs(sources, latents, discrete, k):
                              f"{MAX_CODE_VALUES} are scored as codes): are these continuous latents? pass "
                              "discrete=False (CLI: drop --discrete)")
     return s, latents.astype(np.int64 if discrete else np.float64)
+
+
+def read_latents_file(path):
+    """(sources, latents, values or None) of an .npz evaluation set: plain arrays only, never pickled objects
+    (allow_pickle=False, numpy's default: a file cannot run code). Any problem is a one-line ValueError that
+    names the file and what was expected."""
+    expected = ("expected `sources` (N x n_s) and `latents` (N x n_z) arrays in an .npz archive (e.g. from np.savez; "
+                "optionally `values`, a quantized model's z_q)")
+    if not zipfile.is_zipfile(path):  # (numpy would read any other file as a pickle, and refuse it confusingly)
+        raise ValueError(f"{path} is not an .npz archive (missing, empty, truncated or another format); {expected}")
+    try:
+        with np.load(path) as saved:
+            files = saved.files
+            arrays = {n: saved[n] for n in ("sources", "latents", "values") if n in files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        if "allow_pickle" in str(e):  # an object array: only pickle could load it
+            raise ValueError(f"{path} holds Python objects, refused (loading them could run code); {expected}") from None
+        raise ValueError(f"{path} is not a readable .npz archive ({e}); {expected}") from None
+    for n in ("sources", "latents"):
+        if n not in arrays:
+            raise ValueError(f"{path} has no array {n!r} (found {sorted(files)}); {expected}")
+    return arrays["sources"], arrays["latents"], arrays.get("values")
 
 
 def mig(sources, latents, discrete, bins=20):
@@ -804,8 +826,7 @@ def benchmark(path=None, discrete=False, repeats=3):
     runs = [(f"{case} N={n}", *synthetic(case, n), repeats if n <= 10_000 else 1)
             for n in (10_000, 100_000) for case in BENCHMARK_CASES]
     if path:
-        npz = np.load(path)
-        runs = [(path, npz["sources"], npz["latents"], discrete, repeats)]
+        runs = [(path, *read_latents_file(path)[:2], discrete, repeats)]
     print(f"{'case':28s} {'seconds':>8s} {'InfoM':>6s} {'InfoE':>6s} {'InfoC':>6s}  fit")
     for name, s, z, disc, tries in runs:
         best = math.inf
@@ -832,7 +853,10 @@ def main():
                    help="print timings: synthetic cases at N = 10 000 and 100 000, or FILE if given")
     a = p.parse_args()
     if a.benchmark:
-        return benchmark(a.file, a.discrete)
+        try:
+            return benchmark(a.file, a.discrete)
+        except ValueError as e:
+            raise SystemExit(f"error: {e}")
     if a.file is None:
         print(f"{'case':16s} {'InfoM':>6s} {'InfoE':>6s} {'InfoC':>6s} {'MIG':>6s}")
         for case in ("identity", "rotation", "noise", "codes_identity", "codes_random"):
@@ -841,21 +865,14 @@ def main():
             print(f"{case:16s} {r['infom']:6.3f} {r['infoe']:6.3f} {r['infoc']:6.3f} {mig(s, z, discrete):6.3f}")
         return
     try:
-        npz = np.load(a.file)  # allow_pickle=False (numpy's default): a file cannot run code
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("an .npy array, not an .npz archive of named arrays")
-        sources, latents = npz["sources"], npz["latents"]
-    except KeyError as e:
-        raise SystemExit(f"error: {a.file} has no array {e}; expected `sources` (N x n_s) and `latents` (N x n_z)")
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise SystemExit(f"error: {a.file} is not a readable .npz file ({e}); expected an archive with arrays "
-                         "`sources` (N x n_s) and `latents` (N x n_z), e.g. from np.savez")
+        sources, latents, values = read_latents_file(a.file)
+    except ValueError as e:
+        raise SystemExit(f"error: {e}")
     if a.k < 1 or not 0 < a.active_fraction < 1:
         raise SystemExit(f"error: --k must be >= 1 and --active-fraction in (0, 1); got {a.k}, {a.active_fraction}")
     try:
         if a.flavour == "training":
-            values = npz["values"] if "values" in npz.files and a.discrete else None
-            r = infomec_training_time(sources, latents if values is None else values, a.discrete)
+            r = infomec_training_time(sources, values if values is not None and a.discrete else latents, a.discrete)
         else:
             r = infomec(sources, latents, a.discrete, a.k, a.active_fraction)
     except ValueError as e:

@@ -29,7 +29,6 @@ import sys
 import time
 import zipfile
 
-import numpy as np
 
 import data
 import infomec
@@ -226,9 +225,7 @@ def table(rows, runs, title, flavour="standalone", population_std=False):
 
 def score_file(path, config):
     """Both flavours' scores of one saved evaluation set (sources, latents and, for QLAE, values: arrays only)."""
-    with np.load(path) as saved:  # allow_pickle=False (numpy's default): a file cannot run code
-        sources, latents = saved["sources"], saved["latents"]
-        values = saved["values"] if "values" in saved.files else None
+    sources, latents, values = infomec.read_latents_file(path)  # arrays only
     return train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
                                config.get("active_fraction", 1 / 20))[0]
 
@@ -405,10 +402,12 @@ def heatmaps(root, names, path):
         config = read_json(os.path.join(folder, "config.json"))
         if config is None or not os.path.exists(os.path.join(folder, "eval_latents.npz")):
             sys.exit(f"error: {folder} has no config.json and eval_latents.npz (a finished run's folder)")
-        with np.load(os.path.join(folder, "eval_latents.npz")) as saved:
-            s, z = saved["sources"], saved["latents"]
-        results.append(infomec.infomec(s, z, z.dtype.kind in "iu",
-                                             active_fraction=config.get("active_fraction", 1 / 20)))
+        try:
+            s, z, _ = infomec.read_latents_file(os.path.join(folder, "eval_latents.npz"))
+            results.append(infomec.infomec(s, z, z.dtype.kind in "iu",
+                                           active_fraction=config.get("active_fraction", 1 / 20)))
+        except ValueError as e:
+            sys.exit(f"error: {e}")
         if sources is None and config.get("dataset") in ("shapes3d", "dsprites") and not config.get("data_dir"):
             sources = data.get_dataset(config["dataset"], config.get("resolution", 32)).factor_names
     infomec.plot_nmi(results, path, source_names=sources, title=list(names))

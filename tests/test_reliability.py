@@ -234,18 +234,52 @@ def test_infomec_refuses_continuous_values_scored_as_codes_instead_of_allocating
         infomec.infomec(z[:, :2], z, False)
 
 
-@pytest.mark.parametrize("content", ["npy", "text", "empty"])
-def test_infomec_command_line_names_a_file_it_cannot_read(tmp_path, content):
-    import subprocess
-    import sys
+def write_unreadable_npz(path, content):
+    """A file named .npz that is not one of plain arrays: `content` says how."""
+    import zipfile
     import numpy as np
-    path = str(tmp_path / "f.npz")
     if content == "npy":
         with open(path, "wb") as f:
             np.save(f, np.zeros((3, 3)))
+    elif content == "objects":  # would need pickle to load
+        np.savez(path, sources=np.array([{"a": 1}], dtype=object), latents=np.zeros((1, 2)))
+    elif content == "torn member":
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("sources.npy", b"\x93NUMPY\x01\x00torn")
+    elif content == "no latents":
+        np.savez(path, sources=np.zeros((3, 2), int))
     else:
         open(path, "w").write("hello" if content == "text" else "")
+
+
+UNREADABLE = ["npy", "text", "empty", "objects", "torn member", "no latents"]
+
+
+@pytest.mark.parametrize("content", UNREADABLE)
+def test_infomec_command_line_names_a_file_it_cannot_read(tmp_path, content):
+    """One line that names the file and what was expected; never numpy's advice to load a file unsafely."""
+    import subprocess
+    import sys
+    path = str(tmp_path / "f.npz")
+    write_unreadable_npz(path, content)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     p = subprocess.run([sys.executable, os.path.join(root, "infomec.py"), path], capture_output=True, text=True)
-    assert p.returncode != 0 and "Traceback" not in p.stderr
-    assert f"error: {path}" in p.stderr and "sources" in p.stderr
+    assert p.returncode != 0 and "Traceback" not in p.stderr and "unsafe" not in p.stderr
+    assert f"error: {path}" in p.stderr and "sources" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content", ["text", "objects", "no latents"])
+def test_sweep_names_a_run_whose_kept_latents_it_cannot_read(tmp_path, content, capsys):
+    """rescore reports the run and goes on (its eval.json untouched); heatmaps stops with one line."""
+    folder = tmp_path / "qlae-s0"
+    folder.mkdir()
+    config = train.config_of(train.parse_args(["--model", "qlae", "--out-dir", str(folder)]))
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "eval.json").write_text(json.dumps({"infom": 0.5, "steps": 6000}))
+    write_unreadable_npz(str(folder / "eval_latents.npz"), content)
+    sweep.rescore(str(tmp_path))
+    err = capsys.readouterr().err
+    assert f"skipped {folder}" in err and "eval_latents.npz" in err and "unsafe" not in err
+    assert json.loads((folder / "eval.json").read_text()) == {"infom": 0.5, "steps": 6000}
+    with pytest.raises(SystemExit, match="eval_latents.npz .*expected `sources` .N x n_s."):
+        sweep.heatmaps(str(tmp_path), ["qlae-s0"], str(tmp_path / "x.png"))
