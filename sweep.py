@@ -435,6 +435,8 @@ def main(argv=None):
     p.add_argument("--step", type=int, help="snapshot: the learning-curve step to take as a finished run")
     p.add_argument("--into", help="snapshot: where to write the runs of that length")
     a = p.parse_args(argv)
+    if min(a.seeds) < 0 or a.jobs < 1:
+        p.error(f"--seeds must be >= 0 and --jobs >= 1, got seeds {a.seeds}, jobs {a.jobs}")
     if a.action == "snapshot":
         if a.step is None or not a.into:
             sys.exit("error: snapshot needs --step STEP and --into FOLDER")

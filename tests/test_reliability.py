@@ -200,6 +200,13 @@ def test_impossible_or_ignored_flags_are_refused_before_any_work(flags, message,
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flags", [["--seeds", "0", "-1"], ["--jobs", "0"]])
+def test_sweep_refuses_impossible_seeds_or_jobs_before_starting_runs(flags, capsys):
+    with pytest.raises(SystemExit):
+        sweep.main(["run", "unused", *flags])
+    assert "--seeds must be >= 0 and --jobs >= 1" in capsys.readouterr().err
+
+
 def test_a_dataset_smaller_than_the_figures_still_evaluates(tmp_path):
     """Fewer evaluation images than the reconstruction figure's 8 columns: the result is written, not lost."""
     import numpy as np
