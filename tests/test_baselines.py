@@ -315,3 +315,17 @@ def test_curves_draw_the_runs_and_tabulate_them_at_chosen_steps(tmp_path, capsys
     assert "| QLAE w/o weight decay | 6 | 1 | 0.600 |" in out
     assert "| 3 |" not in out  # only the steps asked for
     assert "QLAE                     step      6: s0 0.700  s1 0.900" in out  # and each seed's value
+
+
+def test_the_published_cpu_tables_are_what_sweep_prints_from_the_kept_artefacts():
+    """Every table of the CPU sweep in results/README.md, in both flavours, is `python sweep.py table
+    results/cpu-sweep` verbatim (the kept config.json and eval.json of all 36 runs): no number there is typed by hand."""
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    printed = sweep.tables(sweep.load_runs(os.path.join(root, "results", "cpu-sweep")))
+    blocks = re.findall(r"\| model \|.*?(?=\n\n|\Z)", printed, re.S)
+    assert len(blocks) == 6  # main, ablations, GANs x standalone, training-time
+    with open(os.path.join(root, "results", "README.md")) as f:
+        readme = f.read()
+    for block in blocks:
+        assert block.strip() in readme, block
