@@ -29,7 +29,6 @@ import sys
 import time
 import zipfile
 
-
 import data
 import infomec
 import train
