@@ -199,14 +199,18 @@ def parse_args(argv=None):
         problems.append("--device cuda was asked for but torch sees no CUDA GPU")
     elif args.device == "mps" and not torch.backends.mps.is_available():
         problems.append("--device mps was asked for but MPS is not available")
+    if args.out_dir and os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        problems.append(f"--out-dir {args.out_dir} is a file, not a folder; choose a folder for the run")
     if args.compile and args.model in models.GANS:
         problems.append("--compile does not support the GANs (their gradient penalty needs a double backward)")
     if problems:
         parser.error("; ".join(problems))
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
-    if not args.out_dir:
-        args.out_dir = os.path.join("runs", f"{args.model}-{args.dataset}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if not args.out_dir:  # (npz:PATH is named by the file's name alone)
+        name = "npz-" + os.path.splitext(os.path.basename(args.dataset[4:]))[0] if args.dataset.startswith("npz:") \
+            else args.dataset
+        args.out_dir = os.path.join("runs", f"{args.model}-{name}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     return args
 
 
@@ -642,7 +646,11 @@ def main(argv=None):
     optimizers = make_optimizers(args, model)
     generator = torch.Generator(device).manual_seed(args.seed)  # the training batches' random stream
 
-    os.makedirs(args.out_dir, exist_ok=True)
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as e:
+        sys.exit(f"error: cannot create the run folder {args.out_dir} ({e.strerror}); choose an --out-dir you can "
+                 "write to")
     with run_folder_lock(args.out_dir):
         return run(args, dataset, model, prepare, autocast, optimizers, generator)
 

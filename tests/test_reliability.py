@@ -207,6 +207,21 @@ def test_sweep_refuses_impossible_seeds_or_jobs_before_starting_runs(flags, caps
     assert "--seeds must be >= 0 and --jobs >= 1" in capsys.readouterr().err
 
 
+def test_a_run_folder_that_cannot_be_a_folder_is_one_line_not_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit):
+        train.parse_args(["--out-dir", str(blocker)])
+    assert "is a file, not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="cannot create the run folder .* choose an --out-dir you can write to"):
+        train.main([*TINY, "--out-dir", str(blocker / "run")])  # a folder inside a file
+
+
+def test_a_default_run_folder_for_npz_data_is_named_by_the_files_name():
+    out_dir = train.parse_args(["--dataset", "npz:/some/where/my_data.npz"]).out_dir
+    assert os.path.dirname(out_dir) == "runs" and os.path.basename(out_dir).startswith("qlae-npz-my_data-s0-")
+
+
 def test_a_dataset_smaller_than_the_figures_still_evaluates(tmp_path):
     """Fewer evaluation images than the reconstruction figure's 8 columns: the result is written, not lost."""
     import numpy as np
