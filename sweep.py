@@ -113,10 +113,17 @@ def run_all(runs, jobs):
     while todo or running:
         while todo and len(running) < jobs:
             folder, cmd = todo.pop(0)
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+                log = open(os.path.join(folder, "train.log"), "a")
+            except OSError as e:  # e.g. the root is a file, or not writable
+                print(f"FAILED: cannot write the run folder {folder} ({e.strerror})", flush=True)
+                failed.append(folder)
+                continue
             print("running:", " ".join(cmd[1:]), flush=True)
-            log = open(os.path.join(folder, "train.log"), "a")
             running.append((folder, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
+        if not running:
+            continue
         folder, proc, log = running.pop(0)
         proc.wait()
         log.close()

@@ -217,6 +217,14 @@ def test_a_run_folder_that_cannot_be_a_folder_is_one_line_not_a_traceback(tmp_pa
         train.main([*TINY, "--out-dir", str(blocker / "run")])  # a folder inside a file
 
 
+def test_sweep_reports_run_folders_it_cannot_write_and_stops_cleanly(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit, match="2 runs failed"):
+        sweep.main(["run", str(blocker), "--only", "qlae", "--seeds", "0", "1", "--", "--steps", "2"])
+    assert capsys.readouterr().out.count("FAILED: cannot write the run folder") == 2
+
+
 def test_a_default_run_folder_for_npz_data_is_named_by_the_files_name():
     out_dir = train.parse_args(["--dataset", "npz:/some/where/my_data.npz"]).out_dir
     assert os.path.dirname(out_dir) == "runs" and os.path.basename(out_dir).startswith("qlae-npz-my_data-s0-")
