@@ -733,12 +733,16 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
 
     # -------------------------------------------------------------------------------------------- evaluation
     t0 = time.time()
-    result = evaluate(args, model, dataset, args.out_dir)
-    result.update({"steps": args.steps, "train_seconds": train_seconds, "eval_seconds": time.time() - t0})
-    if args.eval_every:
-        curve_point(args.steps, result)
-        plot_curves([[read_jsonl(curves_path)]], os.path.join(args.out_dir, "curves.png"), [args.model])
-    write_json(result, os.path.join(args.out_dir, "eval.json"))
+    try:
+        result = evaluate(args, model, dataset, args.out_dir)
+        result.update({"steps": args.steps, "train_seconds": train_seconds, "eval_seconds": time.time() - t0})
+        if args.eval_every:
+            curve_point(args.steps, result)
+            plot_curves([[read_jsonl(curves_path)]], os.path.join(args.out_dir, "curves.png"), [args.model])
+        write_json(result, os.path.join(args.out_dir, "eval.json"))
+    except OSError as e:  # a full disk, or a folder made read-only meanwhile: the trained weights are already saved
+        sys.exit(f"error: the evaluation could not write to {args.out_dir} ({e.strerror or e}); the trained weights "
+                 f"are safe in {ckpt_path}: free space, then run the same command with --resume to evaluate again")
     shown = {k: round(v, 4) for k, v in result.items() if isinstance(v, float)}
     print("final:", json.dumps(shown))
     names = "{reconstructions,traversals,nmi}.png" if len(dataset.image_shape) == 3 else "nmi.png"

@@ -176,6 +176,22 @@ def test_a_full_disk_during_a_save_says_so_and_keeps_the_previous_file(tmp_path,
     assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temp file left behind
 
 
+def test_a_full_disk_during_the_evaluation_keeps_the_trained_weights_and_resume_evaluates(tmp_path, monkeypatch):
+    import errno
+    import numpy as np
+    real = np.savez_compressed
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full)
+    with pytest.raises(SystemExit, match="No space left on device.*weights are safe in .*ckpt.pt.*--resume"):
+        run(tmp_path, "x")
+    monkeypatch.setattr(np, "savez_compressed", real)
+    out, result = run(tmp_path, "x", "--resume")  # no training left: it evaluates the saved weights
+    assert result["steps"] == 6 and os.path.exists(os.path.join(out, "eval.json"))
+
+
 @pytest.mark.parametrize("flags, message", [
     (["--batch-size", "10000000"], "--batch-size must be at most"),
     (["--resolution", "4096"], "multiple of 16 from 32 to 1024"),
