@@ -215,6 +215,7 @@ def test_a_class_is_graded_in_one_command(tmp_path):
         "import math\ndef left_after(lr, wd, steps):\n    return (1 - lr * wd) ** steps\n"
         "def steps_until(f, lr, wd):\n    return math.log(f) / math.log(1 - lr * wd)\n")
     (good / "ex15_total_correlation.py").write_text("def gaussian_total_correlation(C):\n    return 0.0\n")
+    (good / "ex05_plugin_mi.py").write_text("import sys\nsys.exit('done')\n")  # exits: one cell, not the class
     for name in graders.GRADERS:
         stub = os.path.join(ROOT, "tutorial", "exercises", name + ".py")
         (lazy / (name + ".py")).write_text(open(stub).read())
@@ -223,5 +224,6 @@ def test_a_class_is_graded_in_one_command(tmp_path):
     assert rows["ada"][names.index("ex11_decay_time_constant")] == "PASS"
     assert "rho" in rows["ada"][names.index("ex15_total_correlation")]
     assert rows["ada"][names.index("ex01_nearest_value")] == "missing"
+    assert rows["ada"][names.index("ex05_plugin_mi")] == "error: SystemExit: done"
     assert all(m != "PASS" for m in rows["bob"]) and "not written yet" in rows["bob"][0]
     assert open(tmp_path / "m.csv").read().startswith("student,ex01_nearest_value")

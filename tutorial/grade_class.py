@@ -34,7 +34,7 @@ def grade(folder, exercise):
         return "PASS"
     except AssertionError as e:
         return str(e).splitlines()[0][:90] if str(e) else "failed"
-    except Exception as e:  # the student's code crashed
+    except (Exception, SystemExit) as e:  # the student's code crashed, or called exit(): one cell, not the class
         return f"error: {type(e).__name__}: {e}"[:90]
 
 
