@@ -216,14 +216,17 @@ def test_a_class_is_graded_in_one_command(tmp_path):
         "def steps_until(f, lr, wd):\n    return math.log(f) / math.log(1 - lr * wd)\n")
     (good / "ex15_total_correlation.py").write_text("def gaussian_total_correlation(C):\n    return 0.0\n")
     (good / "ex05_plugin_mi.py").write_text("import sys\nsys.exit('done')\n")  # exits: one cell, not the class
+    (good / "ex06_knn_mi.py").write_text("while True:\n    pass\n")  # never ends: stopped after --seconds
     for name in graders.GRADERS:
         stub = os.path.join(ROOT, "tutorial", "exercises", name + ".py")
         (lazy / (name + ".py")).write_text(open(stub).read())
-    rows = dict((r[0], r[1:]) for r in grade_class.main([str(tmp_path / "class"), "--csv", str(tmp_path / "m.csv")]))
+    rows = dict((r[0], r[1:]) for r in grade_class.main([str(tmp_path / "class"), "--csv", str(tmp_path / "m.csv"),
+                                                                  "--seconds", "2"]))
     names = sorted(graders.GRADERS)
     assert rows["ada"][names.index("ex11_decay_time_constant")] == "PASS"
     assert "rho" in rows["ada"][names.index("ex15_total_correlation")]
     assert rows["ada"][names.index("ex01_nearest_value")] == "missing"
     assert rows["ada"][names.index("ex05_plugin_mi")] == "error: SystemExit: done"
+    assert rows["ada"][names.index("ex06_knn_mi")].startswith("error: TimedOut: still running")
     assert all(m != "PASS" for m in rows["bob"]) and "not written yet" in rows["bob"][0]
     assert open(tmp_path / "m.csv").read().startswith("student,ex01_nearest_value")
