@@ -366,10 +366,10 @@ def run_folder_lock(out_dir):
 
 def restore(args, model, optimizers, generator, ckpt_path, logs):
     """--resume: load the checkpoint into the model, the optimisers and the random streams, cut the logs back to
-    its step, and return that step (0 for a new run). Refuses a checkpoint made with other flags, and a new run
+    its step, and return (that step, the seconds of training before it) ((0, 0.0) for a new run). Refuses a checkpoint made with other flags, and a new run
     into a folder that already holds one."""
     device = next(model.parameters()).device
-    start = 0
+    start, seconds = 0, 0.0
     if os.path.exists(ckpt_path) and not args.resume:
         sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
                  "or choose another --out-dir")
@@ -383,7 +383,7 @@ def restore(args, model, optimizers, generator, ckpt_path, logs):
                 if k not in ignore and getattr(args, k, None) != v}
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
-        start = ckpt["step"]
+        start, seconds = ckpt["step"], float(ckpt.get("train_seconds", 0.0))  # (absent from older checkpoints)
         if args.steps < start:
             sys.exit(f"error: the checkpoint in {args.out_dir} is at step {start}, beyond --steps {args.steps}; a run "
                      f"cannot be shortened: pass --steps >= {start}, or train a new --out-dir")
@@ -404,7 +404,7 @@ def restore(args, model, optimizers, generator, ckpt_path, logs):
         print(f"resumed from {ckpt_path} at step {start}")
     elif args.resume:
         print(f"no checkpoint in {args.out_dir}; starting from step 0")
-    return start
+    return start, seconds
 
 
 def fmt_time(seconds):
@@ -660,7 +660,7 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
     device = next(model.parameters()).device
     ckpt_path, metrics_path = os.path.join(args.out_dir, "ckpt.pt"), os.path.join(args.out_dir, "metrics.jsonl")
     curves_path = os.path.join(args.out_dir, "curves.jsonl")
-    start = restore(args, model, optimizers, generator, ckpt_path, (metrics_path, curves_path))
+    start, seconds_before = restore(args, model, optimizers, generator, ckpt_path, (metrics_path, curves_path))
     eval_path = os.path.join(args.out_dir, "eval.json")
     if start < args.steps and os.path.exists(eval_path):  # extending a finished run: its old result is stale
         os.remove(eval_path)
@@ -678,7 +678,8 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
         atomic_save({"model": model.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                      "args": config_of(args),
                      "step": step, "metrics": logs, "data_rng": generator.get_state(),
-                     "torch_rng": torch.get_rng_state()}, ckpt_path)
+                     "torch_rng": torch.get_rng_state(),
+                     "train_seconds": seconds_before + time.time() - t_start - eval_seconds}, ckpt_path)
 
     def curve_point(step, result=None):
         """One learning-curve point: evaluate (unless the final evaluation's result is given), log to curves.jsonl,
@@ -729,7 +730,8 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
             curve_point(step)  # kill in between makes the resumed run evaluate this step again
         if step % args.ckpt_every == 0 or step == args.steps:
             checkpoint(step, logs)
-    train_seconds = time.time() - t_start - eval_seconds  # (the learning-curve evaluations: curves.jsonl)
+    # training time over every sitting of a resumed run, less the learning-curve evaluations (curves.jsonl)
+    train_seconds = seconds_before + time.time() - t_start - eval_seconds
 
     # -------------------------------------------------------------------------------------------- evaluation
     t0 = time.time()

@@ -97,6 +97,15 @@ def test_non_finite_weights_are_never_checkpointed_and_a_smaller_lr_resumes(tmp_
     assert saved["optimizers"]["model"]["param_groups"][0]["lr"] == 3e-4
 
 
+def test_a_resumed_runs_training_time_counts_every_sitting(tmp_path):
+    out, _ = run(tmp_path, "x", "--steps", "3")
+    first = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)["train_seconds"]
+    assert first > 0
+    _, result = run(tmp_path, "x", "--resume")
+    resumed = torch.load(os.path.join(out, "ckpt.pt"), weights_only=True)["train_seconds"]
+    assert first < resumed <= result["train_seconds"]
+
+
 def test_a_finished_run_cannot_be_shortened_on_resume(tmp_path):
     out, _ = run(tmp_path, "x")
     before = open(os.path.join(out, "eval.json")).read()
