@@ -6,6 +6,7 @@
     python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
     python sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
     python sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
+    python sweep.py table runs/sweep --per-seed       # also each row's values seed by seed
     python sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
     python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
@@ -203,12 +204,19 @@ def flavour_of(result, flavour):
     return {"psnr": result.get("psnr"), **result.get("training_flavour", {})}
 
 
-def table(rows, runs, title, flavour="standalone", population_std=False):
+def table(rows, runs, title, flavour="standalone", population_std=False, per_seed=False):
+    """One markdown table (mean ± 95% CI per row); per_seed: then each row's values seed by seed, in seed order."""
     lines = [f"**{title}** ({flavour} InfoMEC)", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |",
              "|---|---|---|---|---|---|"]
-    notes = []
+    notes, seeds = [], []
     for _, label, flags in rows:
-        members = [(c, r) for c, r in runs if in_row(c, flags)]
+        members = sorted(((c, r) for c, r in runs if in_row(c, flags)), key=lambda m: m[0].get("seed", 0))
+        if per_seed and members:
+            by_seed = [flavour_of(r, flavour) for _, r in members]
+            cells = [f"{name} " + ", ".join("–" if r.get(m) is None else f"{r[m]:.{1 if m == 'psnr' else 3}f}"
+                                            for r in by_seed)
+                     for m, name in zip(METRICS, ("InfoM", "InfoE", "InfoC", "PSNR"))]
+            seeds.append(f"- {label} (seeds {', '.join(str(c.get('seed')) for c, _ in members)}): " + "; ".join(cells))
         scales = {tuple(c.get(f) for f in SCALE_FIELDS) for c, _ in members}
         if len(scales) > 1:
             notes.append(f"note: the {label} row mixes runs of different settings {SCALE_FIELDS}: {sorted(scales, key=str)}")
@@ -226,7 +234,7 @@ def table(rows, runs, title, flavour="standalone", population_std=False):
             digits = 1 if metric == "psnr" else 2
             cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
         lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + ([""] + seeds if seeds else []) + ([""] + notes if notes else []))
 
 
 def score_file(path, config):
@@ -339,8 +347,8 @@ def snapshot(root, step, into):
     return made, refused
 
 
-def tables(runs, flavours=("standalone", "training"), population_std=False):
-    text = "\n\n".join(table(rows, runs, title, flavour, population_std) for flavour in flavours
+def tables(runs, flavours=("standalone", "training"), population_std=False, per_seed=False):
+    text = "\n\n".join(table(rows, runs, title, flavour, population_std, per_seed) for flavour in flavours
                         for rows, title in ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
     outside = [c.get("out_dir", "?") for c, _ in runs if not any(in_row(c, f) for _, _, f in MAIN + ABLATION + GAN)]
     if outside:
@@ -434,6 +442,7 @@ def main(argv=None):
     p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
                    help="table: which of the authors' two InfoMEC flavours (see infomec.infomec_training_time)")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
+    p.add_argument("--per-seed", action="store_true", help="table: also each row's values seed by seed")
     p.add_argument("--out", help="curves, heatmaps: the figure to write (default curves.png, heatmaps.png)")
     p.add_argument("--runs", nargs="+", metavar="FOLDER", help="heatmaps: run folders under root, e.g. ae-s0 qlae-s0")
     p.add_argument("--table-at", type=int, nargs="+", default=[], metavar="STEP",
@@ -466,7 +475,7 @@ def main(argv=None):
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
         flavours = ("standalone", "training") if a.flavour == "both" else (a.flavour,)
-        print(tables(runs, flavours, a.population_std))
+        print(tables(runs, flavours, a.population_std, a.per_seed))
         return
     runs = commands(a.seeds, a.root, extra, a.only)
     if a.action == "print":

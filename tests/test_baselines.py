@@ -319,7 +319,8 @@ def test_curves_draw_the_runs_and_tabulate_them_at_chosen_steps(tmp_path, capsys
 
 def test_the_published_cpu_tables_are_what_sweep_prints_from_the_kept_artefacts():
     """Every table of the CPU sweep in results/README.md, in both flavours, is `python sweep.py table
-    results/cpu-sweep` verbatim (the kept config.json and eval.json of all 36 runs): no number there is typed by hand."""
+    results/cpu-sweep` verbatim (from the kept config.json and eval.json of all 36 runs), and so are the GAN rows
+    seed by seed (`--per-seed`): no number there is typed by hand."""
     import re
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     printed = sweep.tables(sweep.load_runs(os.path.join(root, "results", "cpu-sweep")))
@@ -329,3 +330,8 @@ def test_the_published_cpu_tables_are_what_sweep_prints_from_the_kept_artefacts(
         readme = f.read()
     for block in blocks:
         assert block.strip() in readme, block
+    by_seed = [line for line in sweep.tables(sweep.load_runs(os.path.join(root, "results", "cpu-sweep")),
+                                             per_seed=True).splitlines() if line.startswith("- ") and "GAN" in line]
+    assert len(by_seed) == 6 and all("(seeds 0, 1, 2)" in line for line in by_seed)  # both flavours, seed order
+    for line in by_seed:  # the GAN section lists them verbatim
+        assert line in readme, line
