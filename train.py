@@ -366,8 +366,8 @@ def run_folder_lock(out_dir):
 
 def restore(args, model, optimizers, generator, ckpt_path, logs):
     """--resume: load the checkpoint into the model, the optimisers and the random streams, cut the logs back to
-    its step, and return (that step, the seconds of training before it) ((0, 0.0) for a new run). Refuses a checkpoint made with other flags, and a new run
-    into a folder that already holds one."""
+    its step, and return (that step, the seconds trained before it); (0, 0.0) for a new run. Refuses a checkpoint
+    made with other flags, and a new run into a folder that already holds one."""
     device = next(model.parameters()).device
     start, seconds = 0, 0.0
     if os.path.exists(ckpt_path) and not args.resume:
@@ -678,8 +678,10 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
         atomic_save({"model": model.state_dict(), "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                      "args": config_of(args),
                      "step": step, "metrics": logs, "data_rng": generator.get_state(),
-                     "torch_rng": torch.get_rng_state(),
-                     "train_seconds": seconds_before + time.time() - t_start - eval_seconds}, ckpt_path)
+                     "torch_rng": torch.get_rng_state(), "train_seconds": trained_for()}, ckpt_path)
+
+    def trained_for():  # seconds of training over every sitting of the run, less its learning-curve evaluations
+        return seconds_before + time.time() - t_start - eval_seconds
 
     def curve_point(step, result=None):
         """One learning-curve point: evaluate (unless the final evaluation's result is given), log to curves.jsonl,
@@ -730,8 +732,7 @@ def run(args, dataset, model, prepare, autocast, optimizers, generator):
             curve_point(step)  # kill in between makes the resumed run evaluate this step again
         if step % args.ckpt_every == 0 or step == args.steps:
             checkpoint(step, logs)
-    # training time over every sitting of a resumed run, less the learning-curve evaluations (curves.jsonl)
-    train_seconds = seconds_before + time.time() - t_start - eval_seconds
+    train_seconds = trained_for()
 
     # -------------------------------------------------------------------------------------------- evaluation
     t0 = time.time()
