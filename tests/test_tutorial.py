@@ -268,3 +268,21 @@ def test_no_students_file_reaches_another_students_marks(tmp_path):
     assert "still running after the time limit" in eve["ex05_plugin_mi"]
     assert sum(m == "PASS" for m in rows["eve"]) == 0
     assert open(tmp_path / "m.csv").read().count("\n") == 4  # the table and CSV exist for everyone
+
+
+def test_a_cached_tutorial_run_is_reused_only_for_the_same_flags(tmp_path, monkeypatch):
+    """train_or_load keys a run by its flags: a later request for another model or length trains its own folder
+    instead of returning the earlier run's scores; the same request is answered from the finished run."""
+    sys.path.insert(0, os.path.join(ROOT, "tutorial"))
+    import _setup
+
+    monkeypatch.setattr(_setup, "RUNS", str(tmp_path))
+    tiny = ["--steps", "2", "--batch-size", "8", "--eval-size", "200", "--log-every", "1"]
+    first = _setup.train_or_load("run", [*tiny, "--model", "qlae"])
+    other = _setup.train_or_load("run", [*tiny, "--model", "ae"])
+    assert other["run_dir"] != first["run_dir"]
+    with open(os.path.join(other["run_dir"], "config.json")) as f:
+        assert json.load(f)["model"] == "ae"
+    mtime = os.path.getmtime(os.path.join(first["run_dir"], "eval.json"))
+    again = _setup.train_or_load("run", [*tiny, "--model", "qlae"])
+    assert again == first and os.path.getmtime(os.path.join(first["run_dir"], "eval.json")) == mtime

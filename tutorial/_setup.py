@@ -36,18 +36,20 @@ def check(condition, message):
 
 
 def train_or_load(name, flags):
-    """Train RUNS/NAME with train.py's flags unless it finished before; returns its eval.json as a dict. An
-    interrupted run resumes from its checkpoint, so nothing finished is lost."""
+    """Train RUNS/NAME-XXXXXXXX with train.py's flags unless it finished before; returns its eval.json as a dict, with
+    the run's folder under "run_dir". XXXXXXXX is a digest of the flags, so a run is reused only for the very same request (another mode, model or
+    length trains its own folder). An interrupted run resumes from its checkpoint, so nothing finished is lost."""
+    import hashlib
     import json
 
     import train
 
-    out = os.path.join(RUNS, name)
+    out = os.path.join(RUNS, f"{name}-{hashlib.sha256(json.dumps(list(flags)).encode()).hexdigest()[:8]}")
     if not os.path.exists(os.path.join(out, "eval.json")):
         resume = ["--resume"] if os.path.exists(os.path.join(out, "ckpt.pt")) else []
         train.main([*flags, "--out-dir", out, *resume])
     with open(os.path.join(out, "eval.json")) as f:
-        return json.load(f)
+        return {**json.load(f), "run_dir": out}
 
 
 def savefig(fig, name):

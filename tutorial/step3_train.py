@@ -22,7 +22,7 @@ import os
 
 import torch
 
-from _setup import FAST, RUNS, SIZE, check, plt, savefig, train_or_load
+from _setup import FAST, SIZE, check, plt, savefig, train_or_load
 import train
 
 RUNS_OF_THIS_STEP = {"ae": ["--model", "ae"], "qlae": ["--model", "qlae"],
@@ -42,7 +42,7 @@ def decayed_norm(model):
     return torch.sqrt(sum(p.detach().pow(2).sum() for p in decayed)).item()
 
 
-loaded = {name: train.load_run(os.path.join(RUNS, name)) for name in RUNS_OF_THIS_STEP}
+loaded = {name: train.load_run(results[name]["run_dir"]) for name in RUNS_OF_THIS_STEP}
 print(f"{'run':10s} {'PSNR (dB)':>9s} {'|decayed weights|':>18s}")  # (how disentangled: step 4 defines the
 for name, r in results.items():  # measures, step 5 applies them to these runs)
     print(f"{name:10s} {r['psnr']:9.2f} {decayed_norm(loaded[name][1]):18.1f}")
@@ -55,7 +55,7 @@ for ax, name in zip(axes[:2], ("qlae", "qlae-nowd")):
     ax.set_title(f"{name}: learned codebook values", fontsize=9)
     ax.set_xlabel("value"), ax.set_ylabel("latent")
 for name in RUNS_OF_THIS_STEP:
-    lines = [json.loads(l) for l in open(os.path.join(RUNS, name, "metrics.jsonl"))]
+    lines = [json.loads(l) for l in open(os.path.join(results[name]["run_dir"], "metrics.jsonl"))]
     axes[2].plot([l["step"] for l in lines], [l["recon"] for l in lines], label=name)
 axes[2].set_xlabel("step"), axes[2].set_ylabel("reconstruction BCE per pixel"), axes[2].legend(fontsize=8)
 savefig(fig, "step3_codebooks_and_curves.png")
@@ -82,7 +82,7 @@ savefig(fig, "step3_codebooks_and_curves.png")
 # %%
 for name, r in results.items():
     check(all(r[k] == r[k] for k in ("psnr", "infom", "infoe", "infoc")), f"{name}: every metric is a number")
-check(os.path.exists(os.path.join(RUNS, "qlae", "traversals.png")), "each run wrote its figures")
+check(os.path.exists(os.path.join(results["qlae"]["run_dir"], "traversals.png")), "each run wrote its figures")
 if not FAST:  # claims about trained models; in the fast mode the models are untrained
     check(decayed_norm(loaded["qlae"][1]) < decayed_norm(loaded["qlae-nowd"][1]),
           "weight decay leaves the decayed weights smaller")

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from _setup import FAST, RUNS, SIZE, check, plt, savefig, train_or_load
+from _setup import FAST, SIZE, check, plt, savefig, train_or_load
 import data
 
 MODELS = {"ae": ("AE", ["--model", "ae"]), "vae": ("beta-VAE", ["--model", "vae"]),
@@ -72,7 +72,7 @@ for name in ("ae", "qlae"):
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(16, 10))
 for ax, name in zip(axes, ("ae", "qlae")):
-    ax.imshow(plt.imread(os.path.join(RUNS, name, "traversals.png")))
+    ax.imshow(plt.imread(os.path.join(results[name]["run_dir"], "traversals.png")))
     ax.set_title(MODELS[name][0]), ax.axis("off")
 savefig(fig, "step5_traversals.png")
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from _setup import FAST, RUNS, check, fast, plt, savefig, train_or_load
+from _setup import FAST, check, fast, plt, savefig, train_or_load
 import models
 
 # %% [markdown]
@@ -69,7 +69,7 @@ check(bool(u.min() >= 0) and bool(u.max() <= 1), "InfoWGAN-GP's codes lie in the
 flags = ["--model", "qlinfogan", "--steps", str(fast(3000, 10)), "--batch-size", str(fast(64, 8)),
          "--eval-size", str(fast(10_000, 300)), "--log-every", str(fast(250, 5))]
 result = train_or_load("qlinfogan", flags)
-lines = [json.loads(l) for l in open(os.path.join(RUNS, "qlinfogan", "metrics.jsonl"))]
+lines = [json.loads(l) for l in open(os.path.join(result["run_dir"], "metrics.jsonl"))]
 print(f"PSNR of G(E(x)) {result['psnr']:.1f} dB, InfoM {result['infom']:.2f}, InfoE {result['infoe']:.2f}, "
       f"InfoC {result['infoc']:.2f}, codebook usage {result['codebook_usage']:.2f}")
 
@@ -78,7 +78,7 @@ axes[0].plot([l["step"] for l in lines], [l["gap"] for l in lines], label="value
 axes[0].plot([l["step"] for l in lines], [l["latent"] for l in lines], label="latent loss")
 axes[0].set_yscale("log"), axes[0].set_xlabel("critic step"), axes[0].legend(fontsize=8)
 for ax, name in zip(axes[1:], ("samples.png", "traversals.png")):
-    ax.imshow(plt.imread(os.path.join(RUNS, "qlinfogan", name))), ax.axis("off"), ax.set_title(name)
+    ax.imshow(plt.imread(os.path.join(result["run_dir"], name))), ax.axis("off"), ax.set_title(name)
 savefig(fig, "step6_gan.png")
 
 # %% [markdown]
@@ -91,7 +91,7 @@ savefig(fig, "step6_gan.png")
 
 # %%
 check(all(result[k] == result[k] for k in ("psnr", "infom", "infoe", "infoc")), "every metric is a number")
-check(os.path.exists(os.path.join(RUNS, "qlinfogan", "samples.png")), "the run wrote its sample grid")
+check(os.path.exists(os.path.join(result["run_dir"], "samples.png")), "the run wrote its sample grid")
 gaps = np.array([l["gap"] for l in lines])
 if not FAST:
     check(gaps[-1] < gaps.max() / 2, "the critic's value gap fell from its peak as the generator caught up")
