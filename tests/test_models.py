@@ -58,6 +58,59 @@ def test_encoder_gets_reconstruction_and_commitment_gradients():
     assert torch.allclose(g_total, expected, atol=1e-7)
 
 
+def recording_qlae(seed):
+    """A small QLAE whose encoder output z_c and decoder input are kept (forward hooks), with z_c's gradient."""
+    torch.manual_seed(seed)
+    m = models.build_model("qlae", (16,), 4)
+    seen = {}
+
+    def keep_z_c(module, inputs, z_c):
+        z_c.retain_grad()
+        seen["z_c"] = z_c
+
+    def keep_decoder_input(module, inputs):
+        inputs[0].retain_grad()
+        seen["decoder_in"] = inputs[0]
+
+    m.encoder.register_forward_hook(keep_z_c)
+    m.decoder.register_forward_pre_hook(keep_decoder_input)
+    return m, seen
+
+
+def test_qlae_decoder_receives_the_quantized_value_and_passes_its_gradient_to_z_c():
+    """The decoder is fed z_c + stopgrad(z_q - z_c): in value z_q (a point of the grid), never the continuous z_c;
+    in the backward pass its input gradient reaches z_c unchanged (straight-through)."""
+    m, seen = recording_qlae(4)
+    x = torch.rand(8, 16)
+    loss, _ = models.qlae_loss(m, x, 0.0, 0.0)  # reconstruction only: z_c's gradient is the decoder input's
+    z_q, _ = m.quantizer(seen["z_c"])
+    assert torch.allclose(seen["decoder_in"], z_q, atol=1e-6)
+    assert not torch.allclose(seen["decoder_in"], seen["z_c"], atol=1e-3)  # z_c itself is off the grid
+    loss.backward()
+    assert seen["decoder_in"].grad.abs().sum() > 0
+    assert torch.allclose(seen["z_c"].grad, seen["decoder_in"].grad)
+
+
+def test_quantization_weight_scales_the_codebook_gradient_and_commitment_weight_the_encoders_pull():
+    """Distinct weights (0.3, 0.05), so a swap shows: the codebook's gradient is 0.3 x that of the quantization loss
+    (reconstruction and commitment add nothing to it), and z_c's gradient is the reconstruction's plus 0.05 x the
+    commitment loss's, 0.05 x 2 (z_c - z_q) / numel."""
+    x = torch.rand(8, 16)
+    m, seen = recording_qlae(5)
+    models.qlae_loss(m, x, 0.3, 0.05)[0].backward()
+    full_codebook, full_z_c = m.quantizer.values.grad.clone(), seen["z_c"].grad.clone()
+    z_c = seen["z_c"].detach()
+    z_q, _ = m.quantizer(z_c)
+    m.zero_grad()
+    quantization_loss(z_c, z_q).backward()
+    assert torch.allclose(full_codebook, 0.3 * m.quantizer.values.grad, atol=1e-8)
+    m, seen = recording_qlae(5)
+    models.qlae_loss(m, x, 0.0, 0.0)[0].backward()  # the same model and data, reconstruction only
+    commitment_part = full_z_c - seen["z_c"].grad
+    assert torch.allclose(commitment_part, 0.05 * 2 * (z_c - z_q.detach()) / z_c.numel(), atol=1e-8)
+    assert commitment_part.abs().sum() > 0
+
+
 @pytest.mark.parametrize("net", ["cpu", "small", "paper"])
 def test_conv_nets_map_images_to_latents_and_back(net):
     m = models.build_model("qlae", (3, 32, 32), 12, net)
