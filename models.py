@@ -1,15 +1,15 @@
-"""Encoders, decoders, the models by their paper names and their objectives:
-  AE (and BioAE), QLAE, VAE (beta-VAE, beta-TCVAE), VQVAE (the ablation): encoder -> middle part -> decoder;
-  InfoGAN: InfoWGAN-GP, or QLInfoWGAN-GP with a quantizer (generator = decoder, critic trunk = encoder).
+"""QLAE and QLInfoWGAN-GP: the models, their objectives, and the networks they are built from.
 
-Paper: Hsu et al., NeurIPS 2023, the QLAE objective and the appendix on architectures. The objectives:
+Paper: Hsu et al., NeurIPS 2023, the QLAE objective, the InfoGAN variants, and the appendix on architectures.
   AE    loss = reconstruction
   QLAE  loss = reconstruction + 0.01 * quantization_loss + 0.01 * commitment_loss
 where reconstruction is binary cross-entropy between decoder logits and the pixels in [0, 1], averaged over
-pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean). Every weight is set in train.py's
-LOSS_WEIGHTS block and passed in.
+pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean). The weights are set in
+train.py's recipe block and passed in.
+  InfoWGAN-GP / QLInfoWGAN-GP: the decoder is the generator, fed only the code z; the encoder is the critic's
+  trunk, and its latent head is InfoGAN's Q-head that predicts z from the image.
 
-Networks (all built from the same two classes, so every model uses the same nets):
+Networks (every model uses the same two classes):
   "paper"  12 conv layers (widths 32..256, kernels 3,3,4, strides 1,1,2), InstanceNorm + LeakyReLU(0.2), MLP
            [256, 256]; a StyleGAN-like decoder: a learned constant 256 x 4 x 4 input modulated in each of 12
            transposed-conv blocks by a style vector computed from z (widths 256..32; in each group of three the
@@ -18,13 +18,17 @@ Networks (all built from the same two classes, so every model uses the same nets
   "small"  the paper's small variant: 4 conv layers (k4 s2; widths 64, 128, 256, 512), MLP [512].
   "cpu"    a narrower 4-layer pair (widths 32, 64, 96, 128, MLP [256]) that learns the 32 px benchmark in
            minutes on two CPU cores; same block structure as "paper".
-  dense    MLP encoder / decoder for vector data (the `vector` dataset).
+  dense    MLP encoder / decoder for vector data (the `vector` dataset of the tests).
+The baselines and the VQ-VAE ablation (beta-VAE, beta-TCVAE, BioAE, VQ-VAE) are built from these same classes
+in lab/baselines.py.
 
 Shape legend: B batch, C image channels, H = W image side, c channels of a layer, h its side,
 n_z latents, D vector size, w style width.
 
-Deviations from the paper / reference code: the "cpu" widths are ours (for CPU speed); the decoder's
-constant input scales with the image (side / 16) so any side divisible by 16 works, as in the reference.
+Deviations from the paper / reference code:
+  - the "cpu" widths are ours (for CPU speed); the paper's nets are one flag away (--net paper);
+  - the decoder's constant input scales with the image (side / 16), so any side divisible by 16 works, as in
+    the reference.
 """
 import math
 
@@ -32,12 +36,173 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from quantizer import LatentQuantizer, VectorQuantizer, commitment_loss, quantization_loss, straight_through
+from quantizer import LatentQuantizer, commitment_loss, quantization_loss, straight_through
 
-# Each named net: the encoder's conv layers as (width, kernel, stride), in forward order, and its MLP widths.
-# The decoder mirrors the encoder's WIDTHS (reversed) but keeps the layers' kernel and stride pattern in forward
-# order, as the authors' decoder lists it: in the paper net each group of three is k3/s1, k3/s1 at the lower
-# resolution, then the k4/s2 block that doubles it (see decoder_layers).
+
+# ----------------------------------------------------------------------------------------------------------
+# The models, by their paper names. Each is encoder -> (what sits between) -> decoder, as in the paper's figure;
+# they differ only in the middle part, and so in two methods: latent(x), the decoder's input at evaluation, and
+# codes(x), what InfoMEC scores.
+class AE(nn.Module):
+    """The plain autoencoder (also BioAE, which differs only in its loss): x -> encoder -> z -> decoder."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", enc_out=None, dec_in=None):
+        super().__init__()
+        self.n_latents, self.quantizer = n_latents, None  # (QLAE, VQ-VAE and QLInfoWGAN-GP have a quantizer)
+        self.encoder, self.decoder = encoder_decoder(image_shape, enc_out or n_latents, dec_in or n_latents, net)
+
+    @property
+    def discrete(self):
+        """Are the latents scored as integer codes (discrete InfoMEC)? Quantized models: yes."""
+        return self.quantizer is not None
+
+    @property
+    def scalar_quantized(self):
+        """Latents snapped to per-dimension scalar codebooks (QLAE, QLInfoWGAN-GP)?"""
+        return isinstance(self.quantizer, LatentQuantizer)
+
+    def latent(self, x):
+        """The decoder's input at evaluation, (B, n_z)."""
+        return self.encoder(x)
+
+    def codes(self, x):
+        """What InfoMEC scores, (B, n_z): here the continuous latent itself."""
+        return self.latent(x)
+
+    def reconstruct(self, x):
+        """Decoder logits from the evaluation latent: (B, C, H, W) or (B, D)."""
+        return self.decoder(self.latent(x))
+
+
+class QLAE(AE):
+    """The quantized-latent autoencoder: x -> encoder -> z_c -> LatentQuantizer -> z_q -> decoder."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+        super().__init__(image_shape, n_latents, net)
+        self.quantizer = quantizer or LatentQuantizer(n_latents)
+
+    def latent(self, x):
+        return self.quantizer(self.encoder(x))[0]  # z_q, (B, n_z) values
+
+    def codes(self, x):
+        return self.quantizer(self.encoder(x))[1]  # (B, n_z) integer indices: evaluate on these, never on z_c
+
+
+def reconstruction_loss(logits, x):
+    """Binary cross-entropy on logits with soft targets: mean over pixels, then over the batch."""
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).mean(1).mean()
+
+
+def ae_loss(model, x):
+    z = model.encoder(x)  # (B, n_z)
+    recon = reconstruction_loss(model.decoder(z), x)
+    return recon, {"recon": recon.item()}
+
+
+def qlae_loss(model, x, quantization_weight, commitment_weight):
+    """reconstruction of the decoder fed z_q straight-through + the two routed losses (the paper: 0.01 each)."""
+    z_c = model.encoder(x)  # (B, n_z) continuous
+    z_q, indices = model.quantizer(z_c)  # (B, n_z) values, (B, n_z) integers
+    recon = reconstruction_loss(model.decoder(straight_through(z_c, z_q)), x)
+    ql, cl = quantization_loss(z_c, z_q), commitment_loss(z_c, z_q)
+    loss = recon + quantization_weight * ql + commitment_weight * cl
+    usage = model.quantizer.usage(indices).mean().item()
+    return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(), "usage": usage}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# InfoWGAN-GP and QLInfoWGAN-GP (the paper's InfoGAN variants). The same encoder and decoder as above:
+# the decoder is the generator, fed ONLY the code z (no separate noise vector); the encoder is the critic's trunk,
+# with a value head on its features, and its own latent head is InfoGAN's Q-head that predicts z from the image.
+class InfoGAN(AE):
+    """InfoWGAN-GP (quantizer None): z ~ U[0, 1]^n_z. QLInfoWGAN-GP (a LatentQuantizer): z drawn uniformly from
+    each learned codebook, and the Q-head's prediction quantized (straight-through) before the latent loss.
+    latent() / codes() are the autoencoders': evaluation encodes real images with the trunk and reconstructs them
+    through the generator."""
+
+    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
+        super().__init__(image_shape, n_latents, net)
+        self.quantizer = quantizer
+        self.value_head = nn.Linear(self.encoder.head.in_features, 1)
+
+    def latent(self, x):
+        z = self.encoder(x)
+        return z if self.quantizer is None else self.quantizer(z)[0]
+
+    def codes(self, x):
+        z = self.encoder(x)
+        return z if self.quantizer is None else self.quantizer(z)[1]
+
+    def sample_codes(self, n, generator=None):
+        """(n, n_z) codes for the generator."""
+        if self.quantizer is None:
+            device = self.value_head.weight.device
+            return torch.rand(n, self.n_latents, generator=generator, device=device)
+        return self.quantizer.sample(n, generator)[0]  # differentiable w.r.t. the codebook values
+
+    def critic(self, x):
+        """x (B, ...) -> critic value (B,) and the Q-head's predicted code (B, n_z), from one shared trunk."""
+        h = self.encoder.features(x)  # (B, feature width)
+        return self.value_head(h).squeeze(1), self.encoder.head(h)
+
+
+def gradient_penalty(critic_value, real, fake, generator=None):
+    """WGAN-GP's two-sided penalty (Gulrajani et al. 2017): mean over examples of (||grad_x D(x_hat)||_2 - 1)^2,
+    at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per example; the norm is over the whole image.
+    create_graph=True keeps the graph of the gradient, so the penalty's own gradient (a double backward) reaches
+    the critic's parameters."""
+    eps = torch.rand((len(real),) + (1,) * (real.ndim - 1), generator=generator, device=real.device)  # (B, 1, 1, 1)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)  # (B, C, H, W)
+    (grad,) = torch.autograd.grad(critic_value(x_hat).sum(), x_hat, create_graph=True)  # (B, C, H, W)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def latent_terms(model, z_hat, z):
+    """InfoGAN's latent loss mean (z_hat - z)^2 over dims and batch, and for QLInfoWGAN-GP the quantization and
+    commitment losses of the Q-head's prediction (zero tensors otherwise). For QL, z_hat is first snapped to its
+    codebook straight-through, so a prediction in the right cell already costs nothing."""
+    if model.quantizer is None:
+        zero = z_hat.new_zeros(())
+        return (z_hat - z).pow(2).mean(), zero, zero
+    z_q, _ = model.quantizer(z_hat)  # (B, n_z)
+    latent = (straight_through(z_hat, z_q) - z).pow(2).mean()
+    return latent, quantization_loss(z_hat, z_q), commitment_loss(z_hat, z_q)
+
+
+def critic_loss(model, real, z, w, generator=None):
+    """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL); the weights come in
+    the dict w (train.py's recipe). The fake batch is made from z without a graph: this trains the critic (and
+    Q-head) only."""
+    with torch.no_grad():
+        fake = torch.sigmoid(model.decoder(z))  # (B, C, H, W) in [0, 1], like the data
+    d_real, _ = model.critic(real)  # (B,)
+    d_fake, z_hat = model.critic(fake)  # (B,), (B, n_z)
+    gp = gradient_penalty(lambda x: model.critic(x)[0], real, fake, generator)
+    latent, ql, cl = latent_terms(model, z_hat, z)
+    loss = (d_fake.mean() - d_real.mean() + w["gp_weight"] * gp + w["latent_weight"] * latent
+            + w["quantization_weight"] * ql + w["commitment_weight"] * cl)
+    return loss, {"gap": (d_real.mean() - d_fake.mean()).item(), "gp": gp.item(), "latent": latent.item()}
+
+
+def generator_loss(model, z, w):
+    """-D(fake) + 200 latent (+ the two QL terms). Trains the generator and, through z, the codebook values."""
+    d_fake, z_hat = model.critic(torch.sigmoid(model.decoder(z)))  # (B,), (B, n_z)
+    latent, ql, cl = latent_terms(model, z_hat, z)
+    loss = -d_fake.mean() + w["latent_weight"] * latent + w["quantization_weight"] * ql + w["commitment_weight"] * cl
+    return loss, {"g_loss": loss.item(), "g_latent": latent.item()}
+
+
+def psnr(logits, x):
+    """Mean over images of 10 log10(1 / MSE) of the sigmoid output, in dB."""
+    mse = (torch.sigmoid(logits) - x).pow(2).flatten(1).mean(1)  # (B,)
+    return (10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The networks (the paper's appendix). Each named net: the encoder's conv layers as (width, kernel, stride), in
+# forward order, and its MLP widths. The decoder mirrors the encoder's WIDTHS (reversed) but keeps the layers'
+# kernel and stride pattern in forward order, as the authors' decoder lists it: in the paper net each group of
+# three is k3/s1, k3/s1 at the lower resolution, then the k4/s2 block that doubles it (see decoder_layers).
 PAPER_LAYERS = [
     (32, 3, 1), (32, 3, 1), (32, 4, 2),  # 64 px -> 32 px
     (64, 3, 1), (64, 3, 1), (64, 4, 2),  # 32 -> 16
@@ -49,8 +214,6 @@ NETS = {
     "small": ([(64, 4, 2), (128, 4, 2), (256, 4, 2), (512, 4, 2)], (512,)),
     "cpu": ([(32, 4, 2), (64, 4, 2), (96, 4, 2), (128, 4, 2)], (256,)),
 }
-
-
 INSTANCE_NORM_EPS = 1e-6  # the authors' value (PyTorch's default is 1e-5)
 
 
@@ -165,303 +328,9 @@ def encoder_decoder(image_shape, enc_out, dec_in, net):
     return ConvEncoder(image_shape, enc_out, net), StyleDecoder(image_shape, dec_in, net)
 
 
-# The models, by their paper names. Each is encoder -> (what sits between) -> decoder, as in the paper's figure;
-# they differ only in the middle part, and so in two methods: latent(x), the decoder's input at evaluation, and
-# codes(x), what InfoMEC scores. The objectives (their losses) follow below the models.
-class AE(nn.Module):
-    """The plain autoencoder (also BioAE, which differs only in its loss): x -> encoder -> z -> decoder."""
-
-    def __init__(self, image_shape, n_latents, net="cpu", enc_out=None, dec_in=None):
-        super().__init__()
-        self.n_latents, self.quantizer = n_latents, None  # (QLAE, VQ-VAE and QLInfoWGAN-GP have a quantizer)
-        self.encoder, self.decoder = encoder_decoder(image_shape, enc_out or n_latents, dec_in or n_latents, net)
-
-    @property
-    def discrete(self):
-        """Are the latents scored as integer codes (discrete InfoMEC)? Quantized models: yes."""
-        return self.quantizer is not None
-
-    @property
-    def scalar_quantized(self):
-        """Latents snapped to per-dimension scalar codebooks (QLAE, QLInfoWGAN-GP)?"""
-        return isinstance(self.quantizer, LatentQuantizer)
-
-    def latent(self, x):
-        """The decoder's input at evaluation, (B, n_z)."""
-        return self.encoder(x)
-
-    def codes(self, x):
-        """What InfoMEC scores, (B, n_z): here the continuous latent itself."""
-        return self.latent(x)
-
-    def reconstruct(self, x):
-        """Decoder logits from the evaluation latent: (B, C, H, W) or (B, D)."""
-        return self.decoder(self.latent(x))
-
-
-class QLAE(AE):
-    """The quantized-latent autoencoder: x -> encoder -> z_c -> LatentQuantizer -> z_q -> decoder."""
-
-    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
-        super().__init__(image_shape, n_latents, net)
-        self.quantizer = quantizer or LatentQuantizer(n_latents)
-
-    def latent(self, x):
-        return self.quantizer(self.encoder(x))[0]  # z_q, (B, n_z) values
-
-    def codes(self, x):
-        return self.quantizer(self.encoder(x))[1]  # (B, n_z) integer indices: evaluate on these, never on z_c
-
-
-class VAE(AE):
-    """beta-VAE and beta-TCVAE (their losses differ): the encoder gives mu and a softplus sigma per latent."""
-
-    def __init__(self, image_shape, n_latents, net="cpu"):
-        super().__init__(image_shape, n_latents, net, enc_out=2 * n_latents)
-
-    def gaussian(self, x):
-        mu, raw = self.encoder(x).chunk(2, dim=1)  # (B, n_z) each
-        return mu, F.softplus(raw) + 1e-6  # sigma > 0
-
-    def latent(self, x):
-        return self.gaussian(x)[0]  # evaluated on the mean
-
-
-class VQVAE(AE):
-    """The VQ-VAE ablation: the encoder gives n_z slots of code_dim numbers, each snapped to the nearest of 512
-    shared code vectors."""
-
-    def __init__(self, image_shape, n_latents, net="cpu", code_dim=64):
-        codes = VectorQuantizer(n_latents)  # drawn first: a seed gives the same weights as in earlier versions
-        super().__init__(image_shape, n_latents, net, enc_out=n_latents * code_dim, dec_in=n_latents * code_dim)
-        self.quantizer = codes
-
-    def quantize(self, x):
-        return self.quantizer(self.encoder(x).view(len(x), self.n_latents, -1))  # (B, n_z, code_dim), (B, n_z)
-
-    def latent(self, x):
-        return self.quantize(x)[0].flatten(1)  # (B, n_z * code_dim)
-
-    def codes(self, x):
-        return self.quantize(x)[1]  # (B, n_z) indices of the shared codes
-
-
-def reconstruction_loss(logits, x):
-    """Binary cross-entropy on logits with soft targets: mean over pixels, then over the batch."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).mean(1).mean()
-
-
-def ae_loss(model, x):
-    z = model.encoder(x)  # (B, n_z)
-    recon = reconstruction_loss(model.decoder(z), x)
-    return recon, {"recon": recon.item()}
-
-
-def qlae_loss(model, x, quantization_weight, commitment_weight):
-    z_c = model.encoder(x)  # (B, n_z) continuous
-    z_q, indices = model.quantizer(z_c)  # (B, n_z) values, (B, n_z) integers
-    recon = reconstruction_loss(model.decoder(straight_through(z_c, z_q)), x)
-    ql, cl = quantization_loss(z_c, z_q), commitment_loss(z_c, z_q)
-    loss = recon + quantization_weight * ql + commitment_weight * cl
-    usage = model.quantizer.usage(indices).mean().item()
-    return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(), "usage": usage}
-
-
-def vqvae_loss(model, x, codebook_weight, commitment_weight):
-    """VQ-VAE: the same two routed losses as QLAE, on vectors, with the original paper's weights 1 and 0.25."""
-    z_e = model.encoder(x).view(len(x), model.n_latents, -1)  # (B, n_z, code_dim)
-    z_q, indices = model.quantizer(z_e)  # (B, n_z, code_dim), (B, n_z)
-    recon = reconstruction_loss(model.decoder(straight_through(z_e, z_q).flatten(1)), x)
-    ql, cl = quantization_loss(z_e, z_q), commitment_loss(z_e, z_q)
-    loss = recon + codebook_weight * ql + commitment_weight * cl
-    return loss, {"recon": recon.item(), "quant": ql.item(), "commit": cl.item(),
-                  "usage": model.quantizer.usage(indices).item()}
-
-
-def gaussian_kl(mu, sigma):
-    """KL(N(mu, sigma^2) || N(0, 1)) per dimension, (B, n_z): 0.5 (mu^2 + sigma^2 - 1) - log sigma."""
-    return 0.5 * (mu.pow(2) + sigma.pow(2) - 1) - torch.log(sigma)
-
-
-def vae_loss(model, x, beta):
-    """beta-VAE: reconstruction of a SAMPLE z + beta * KL (summed over dims) / (C * H * W), batch mean."""
-    mu, sigma = model.gaussian(x)  # (B, n_z) each
-    z = mu + sigma * torch.randn_like(mu)  # (B, n_z) reparameterised sample
-    recon = reconstruction_loss(model.decoder(z), x)
-    kl = gaussian_kl(mu, sigma).sum(1).mean() / x[0].numel()
-    return recon + beta * kl, {"recon": recon.item(), "kl": kl.item()}
-
-
-def log_normal(z, mu, sigma):
-    """log N(z; mu, sigma^2), element-wise."""
-    return -0.5 * ((z - mu) / sigma).pow(2) - torch.log(sigma) - 0.5 * math.log(2 * math.pi)
-
-
-def tc_terms(z, mu, sigma, dataset_size):
-    """beta-TCVAE's decomposition of the KL, by minibatch-weighted sampling (Chen et al. 2018, eq. 5):
-    log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(N M), the same per dimension for log q(z_ik).
-    Returns (index-code MI, total correlation, dimension-wise KL), each a batch mean in nats."""
-    m = z.shape[0]
-    pairwise = log_normal(z[:, None], mu[None], sigma[None])  # (M, M, n_z): log q(z_ik | x_j)
-    log_qz_given_x = log_normal(z, mu, sigma).sum(1)  # (M,)
-    log_qz = torch.logsumexp(pairwise.sum(2), dim=1) - math.log(dataset_size * m)  # (M,)
-    log_prod_qzk = (torch.logsumexp(pairwise, dim=1) - math.log(dataset_size * m)).sum(1)  # (M,)
-    log_pz = log_normal(z, torch.zeros_like(z), torch.ones_like(z)).sum(1)  # (M,)
-    return ((log_qz_given_x - log_qz).mean(), (log_qz - log_prod_qzk).mean(), (log_prod_qzk - log_pz).mean())
-
-
-def tcvae_loss(model, x, beta_tc, dataset_size):
-    """beta-TCVAE: reconstruction + (MI + beta_TC * TC + dimension-wise KL) / (C * H * W)."""
-    mu, sigma = model.gaussian(x)  # (B, n_z)
-    z = mu + sigma * torch.randn_like(mu)  # (B, n_z)
-    recon = reconstruction_loss(model.decoder(z), x)
-    mi, tc, dwkl = (t / x[0].numel() for t in tc_terms(z, mu, sigma, dataset_size))
-    return recon + mi + beta_tc * tc + dwkl, {"recon": recon.item(), "mi": mi.item(), "tc": tc.item(),
-                                             "dwkl": dwkl.item()}
-
-
-def bioae_loss(model, x, activity_weight):
-    """BioAE (Whittington et al. 2023): non-negative, sparse, energy-efficient latents:
-    reconstruction + 1.0 * mean relu(-z) + activity_weight * mean z^2."""
-    z = model.encoder(x)  # (B, n_z)
-    recon = reconstruction_loss(model.decoder(z), x)
-    negative, activity = F.relu(-z).mean(), z.pow(2).mean()
-    return recon + negative + activity_weight * activity, {"recon": recon.item(), "neg": negative.item(),
-                                                          "act": activity.item()}
-
-
-# ----------------------------------------------------------------------------------------------------------
-# InfoWGAN-GP and QLInfoWGAN-GP (the paper's InfoGAN variants). The same encoder and decoder as above:
-# the decoder is the generator, fed ONLY the code z (no separate noise vector); the encoder is the critic's trunk,
-# with a value head on its features, and its own latent head is InfoGAN's Q-head that predicts z from the image.
-class InfoGAN(AE):
-    """InfoWGAN-GP (quantizer None): z ~ U[0, 1]^n_z. QLInfoWGAN-GP (a LatentQuantizer): z drawn uniformly from
-    each learned codebook, and the Q-head's prediction quantized (straight-through) before the latent loss.
-    latent() / codes() are the autoencoders': evaluation encodes real images with the trunk and reconstructs them
-    through the generator."""
-
-    def __init__(self, image_shape, n_latents, net="cpu", quantizer=None):
-        super().__init__(image_shape, n_latents, net)
-        self.quantizer = quantizer
-        self.value_head = nn.Linear(self.encoder.head.in_features, 1)
-
-    def latent(self, x):
-        z = self.encoder(x)
-        return z if self.quantizer is None else self.quantizer(z)[0]
-
-    def codes(self, x):
-        z = self.encoder(x)
-        return z if self.quantizer is None else self.quantizer(z)[1]
-
-    def sample_codes(self, n, generator=None):
-        """(n, n_z) codes for the generator."""
-        if self.quantizer is None:
-            device = self.value_head.weight.device
-            return torch.rand(n, self.n_latents, generator=generator, device=device)
-        return self.quantizer.sample(n, generator)[0]  # differentiable w.r.t. the codebook values
-
-    def critic(self, x):
-        """x (B, ...) -> critic value (B,) and the Q-head's predicted code (B, n_z), from one shared trunk."""
-        h = self.encoder.features(x)  # (B, feature width)
-        return self.value_head(h).squeeze(1), self.encoder.head(h)
-
-
-def gradient_penalty(critic_value, real, fake, generator=None):
-    """WGAN-GP's two-sided penalty (Gulrajani et al. 2017): mean over examples of (||grad_x D(x_hat)||_2 - 1)^2,
-    at x_hat = eps * real + (1 - eps) * fake with eps ~ U[0, 1] per example; the norm is over the whole image.
-    create_graph=True keeps the graph of the gradient, so the penalty's own gradient (a double backward) reaches
-    the critic's parameters."""
-    eps = torch.rand((len(real),) + (1,) * (real.ndim - 1), generator=generator, device=real.device)  # (B, 1, 1, 1)
-    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)  # (B, C, H, W)
-    (grad,) = torch.autograd.grad(critic_value(x_hat).sum(), x_hat, create_graph=True)  # (B, C, H, W)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
-
-
-def latent_terms(model, z_hat, z):
-    """InfoGAN's latent loss mean (z_hat - z)^2 over dims and batch, and for QLInfoWGAN-GP the quantization and
-    commitment losses of the Q-head's prediction (zero tensors otherwise). For QL, z_hat is first snapped to its
-    codebook straight-through, so a prediction in the right cell already costs nothing."""
-    if model.quantizer is None:
-        zero = z_hat.new_zeros(())
-        return (z_hat - z).pow(2).mean(), zero, zero
-    z_q, _ = model.quantizer(z_hat)  # (B, n_z)
-    latent = (straight_through(z_hat, z_q) - z).pow(2).mean()
-    return latent, quantization_loss(z_hat, z_q), commitment_loss(z_hat, z_q)
-
-
-def critic_loss(model, real, z, w, generator=None):
-    """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL); the weights come in
-    w (train.LOSS_WEIGHTS). The fake batch is made from z without a graph: this trains the critic (and Q-head) only."""
-    with torch.no_grad():
-        fake = torch.sigmoid(model.decoder(z))  # (B, C, H, W) in [0, 1], like the data
-    d_real, _ = model.critic(real)  # (B,)
-    d_fake, z_hat = model.critic(fake)  # (B,), (B, n_z)
-    gp = gradient_penalty(lambda x: model.critic(x)[0], real, fake, generator)
-    latent, ql, cl = latent_terms(model, z_hat, z)
-    loss = (d_fake.mean() - d_real.mean() + w["gp_weight"] * gp + w["latent_weight"] * latent
-            + w["quantization_weight"] * ql + w["commitment_weight"] * cl)
-    return loss, {"gap": (d_real.mean() - d_fake.mean()).item(), "gp": gp.item(), "latent": latent.item()}
-
-
-def generator_loss(model, z, w):
-    """-D(fake) + 200 latent (+ the two QL terms). Trains the generator and, through z, the codebook values."""
-    d_fake, z_hat = model.critic(torch.sigmoid(model.decoder(z)))  # (B,), (B, n_z)
-    latent, ql, cl = latent_terms(model, z_hat, z)
-    loss = -d_fake.mean() + w["latent_weight"] * latent + w["quantization_weight"] * ql + w["commitment_weight"] * cl
-    return loss, {"g_loss": loss.item(), "g_latent": latent.item()}
-
-
-def psnr(logits, x):
-    """Mean over images of 10 log10(1 / MSE) of the sigmoid output, in dB."""
-    mse = (torch.sigmoid(logits) - x).pow(2).flatten(1).mean(1)  # (B,)
-    return (10 * torch.log10(1 / mse.clamp_min(1e-10))).mean().item()
-
-
-MODELS = ("ae", "qlae", "vae", "tcvae", "bioae", "vqvae", "infogan", "qlinfogan")
-GANS = ("infogan", "qlinfogan")
-
-
-def build_model(model, image_shape, n_latents, net="cpu", values_per_latent=10, learnable_values=True,
-                global_codebook=False):
-    """Plain switch on the model name."""
-    def codebook():
-        return LatentQuantizer(n_latents, values_per_latent, learnable_values, global_codebook)
-
-    if model in ("ae", "bioae"):
-        return AE(image_shape, n_latents, net)
-    elif model == "qlae":
-        return QLAE(image_shape, n_latents, net, codebook())
-    elif model in ("vae", "tcvae"):
-        return VAE(image_shape, n_latents, net)
-    elif model == "vqvae":
-        return VQVAE(image_shape, n_latents, net)
-    elif model == "infogan":
-        return InfoGAN(image_shape, n_latents, net)
-    elif model == "qlinfogan":
-        return InfoGAN(image_shape, n_latents, net, codebook())
-    raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-
-
-def model_loss(name, model, x, w, dataset_size=None):
-    """Plain switch on the model name: returns (loss, dict of logged floats). w: the weights (train.weights)."""
-    if name == "ae":
-        return ae_loss(model, x)
-    elif name == "qlae":
-        return qlae_loss(model, x, w["quantization_weight"], w["commitment_weight"])
-    elif name == "vae":
-        return vae_loss(model, x, w["beta"])
-    elif name == "tcvae":
-        return tcvae_loss(model, x, w["beta_tc"], dataset_size)
-    elif name == "bioae":
-        return bioae_loss(model, x, w["activity_weight"])
-    elif name == "vqvae":
-        return vqvae_loss(model, x, w["vq_codebook_weight"], w["vq_commitment_weight"])
-    raise ValueError(f"unknown autoencoder {name!r} (the GANs train with critic_loss / generator_loss)")
-
-
 if __name__ == "__main__":
     for net in NETS:
-        m = build_model("qlae", (3, 64, 64), 12, net)
+        m = QLAE((3, 64, 64), 12, net)
         x = torch.rand(2, 3, 64, 64)
         loss, logs = qlae_loss(m, x, 0.01, 0.01)
         n_enc = sum(p.numel() for p in m.encoder.parameters())

@@ -21,6 +21,9 @@ every value from the start (no dead codes) and matches the small scale of a fres
 
 Shape legend: B batch, n_z latent dimensions, n_v values per latent.
 
+The paper's ablations: one global codebook shared by every dimension is a flag here (global_codebook); the
+vector-quantized VQ-VAE ablation lives in lab/baselines.py.
+
 Deviations from the paper / reference code: none known. (The reference code is JAX; ties in the
 nearest-value search go to the lowest index, as torch.argmin does.)
 """
@@ -75,31 +78,6 @@ class LatentQuantizer(nn.Module):
         onehot = torch.zeros(self.n_latents, self.values_per_latent, device=indices.device)  # (n_z, n_v)
         onehot.scatter_(1, indices.t(), 1.0)
         return onehot.mean(dim=1)  # (n_z,)
-
-
-class VectorQuantizer(nn.Module):
-    """The VQ-VAE ablation (van den Oord et al. 2017): n_codes shared code VECTORS of size code_dim; each of the
-    n_z latent slots snaps to its nearest vector. Its integer indices (B, n_z) are what InfoMEC scores. Unlike
-    the scalar codebooks, a vector code has no per-dimension structure to reuse, which the paper finds much
-    worse for modularity. Init uniform in +-sqrt(3 / code_dim) (unit variance per coordinate)."""
-
-    def __init__(self, n_latents, n_codes=512, code_dim=64):
-        super().__init__()
-        self.n_latents, self.n_codes, self.code_dim = n_latents, n_codes, code_dim
-        bound = (3 / code_dim) ** 0.5
-        self.values = nn.Parameter(torch.empty(n_codes, code_dim).uniform_(-bound, bound))  # (n_codes, code_dim)
-
-    def forward(self, z_e):
-        """z_e (B, n_z, code_dim) -> z_q (B, n_z, code_dim) (gradient to the codes only), indices (B, n_z)."""
-        if z_e.ndim != 3 or z_e.shape[1:] != (self.n_latents, self.code_dim):
-            raise ValueError(f"expected z_e of shape (B, {self.n_latents}, {self.code_dim}), got {tuple(z_e.shape)}")
-        distance = torch.cdist(z_e.detach().flatten(0, 1), self.values.detach())  # (B * n_z, n_codes)
-        indices = distance.argmin(dim=1).view(z_e.shape[:2])  # (B, n_z)
-        return self.values[indices], indices  # (B, n_z, code_dim), (B, n_z)
-
-    def usage(self, indices):
-        """Fraction of the shared codes used anywhere in the batch, as a 1-element tensor."""
-        return torch.tensor([indices.unique().numel() / self.n_codes])
 
 
 def straight_through(z_c, z_q):

@@ -1,5 +1,5 @@
 """Training speed, measured (not a test): images/s and the share of a step spent making data, AE vs QLAE, and
-each speed option of train.py's fenced speed section on and off.
+each speed option (lab/runs.py, speed_setup) on and off.
 
     python tests/bench_train.py                          # cpu, small and paper nets, 32 px, batch 64, this device
     python tests/bench_train.py --nets cpu,paper --resolution 64 --batch-size 128 --device cuda
@@ -18,6 +18,7 @@ import torch  # noqa: E402
 import data  # noqa: E402
 import models  # noqa: E402
 import train  # noqa: E402
+from lab import runs  # noqa: E402
 
 
 def benchmark(args, nets=("cpu", "small", "paper"), steps=10, repeats=3, compile=True):
@@ -38,36 +39,37 @@ def benchmark(args, nets=("cpu", "small", "paper"), steps=10, repeats=3, compile
     print(f"{'net':6s} {'model':5s} {'options':28s} {'step ms':>8s} {'img/s':>8s} {'data %':>7s} {'vs qlae':>8s}")
     rows = []
     for net in nets:
-        runs = []
+        timed = []
         for name, opts in options:
             torch.manual_seed(0)
-            model = models.build_model(name, dataset.image_shape, 2 * len(dataset.factor_sizes), net).to(device)
+            model = train.build_model(name, dataset.image_shape, 2 * len(dataset.factor_sizes), net).to(device)
             run_args = dataclasses.replace(args, model=name, **opts)
-            prepare, autocast = train.speed_setup(run_args, model)
-            runs.append((name, opts, model, train.make_optimizers(run_args, model), prepare, autocast))
+            prepare, autocast = runs.speed_setup(run_args, model)
+            timed.append((run_args, model, train.make_optimizers(run_args, model), prepare, autocast))
 
-        def step(name, model, optimizers, prepare, autocast):
+        def step(run_args, model, optimizers, prepare, autocast):  # one autoencoder step, as train.py's loop takes it
             t0 = time.perf_counter()
             x, _ = dataset.sample(args.batch_size, generator)
             x = prepare(x)
             sync()
             t1 = time.perf_counter()
-            train.train_step(dataclasses.replace(args, model=name), model, optimizers, x, 1, generator, len(dataset),
-                       autocast)
+            with autocast():
+                loss, _ = train.model_loss(run_args, model, x, len(dataset))
+            train.update(optimizers["model"], loss, run_args.grad_clip)
             sync()
             return t1 - t0, time.perf_counter() - t0
 
-        best = [(math.inf, 0.0)] * len(runs)
-        for run in runs:
+        best = [(math.inf, 0.0)] * len(timed)
+        for run in timed:
             for _ in range(3):
-                step(run[0], *run[2:])  # warm-up (and compilation)
+                step(*run)  # warm-up (and compilation)
         for _ in range(repeats):
-            for i, run in enumerate(runs):
-                times = [step(run[0], *run[2:]) for _ in range(steps)]
+            for i, run in enumerate(timed):
+                times = [step(*run) for _ in range(steps)]
                 total, data_time = sum(t for _, t in times), sum(d for d, _ in times)
                 best[i] = min(best[i], (total, data_time))
         plain_qlae = best[1][0]
-        for (name, opts, *_), (total, data_time) in zip(runs, best):
+        for (name, opts), (total, data_time) in zip(options, best):
             label = "+".join(opts) or "-"
             row = {"net": net, "model": name, "options": label, "step_ms": 1000 * total / steps,
                    "img_per_s": steps * args.batch_size / total, "data_share": data_time / total,

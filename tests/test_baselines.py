@@ -1,4 +1,5 @@
-"""Executable specification of the baselines and ablations (beta-VAE, beta-TCVAE, BioAE, the ablations) and of sweep.py."""
+"""Executable specification of the baselines and ablations (lab/baselines.py: beta-VAE, beta-TCVAE, BioAE, VQ-VAE)
+and of lab/sweep.py."""
 import json
 import math
 import os
@@ -8,16 +9,16 @@ import pytest
 import torch
 
 import data
-import models
-import sweep
 import train
-from quantizer import VectorQuantizer, commitment_loss, quantization_loss
+from lab import baselines, runs, sweep
+from lab.baselines import VectorQuantizer
+from quantizer import commitment_loss, quantization_loss
 
 
 def test_gaussian_kl_matches_torch_distributions():
     mu, sigma = torch.randn(5, 3), torch.rand(5, 3) + 0.1
     expected = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma), torch.distributions.Normal(0, 1))
-    assert torch.allclose(models.gaussian_kl(mu, sigma), expected, atol=1e-6)
+    assert torch.allclose(baselines.gaussian_kl(mu, sigma), expected, atol=1e-6)
 
 
 def test_tc_terms_match_a_brute_force_minibatch_weighted_sampling_estimate():
@@ -36,7 +37,7 @@ def test_tc_terms_match_a_brute_force_minibatch_weighted_sampling_estimate():
         log_p = sum(normal(z[i, k], torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
                     for k in range(n_z))
         mi, tc, dw = mi + (log_q_given_x - log_qz) / m, tc + (log_qz - log_prod) / m, dw + (log_prod - log_p) / m
-    got = models.tc_terms(z, mu, sigma, big_n)
+    got = baselines.tc_terms(z, mu, sigma, big_n)
     assert [g.item() for g in got] == pytest.approx([float(mi), float(tc), float(dw)], rel=1e-9)
 
 
@@ -45,35 +46,35 @@ def test_tc_decomposition_sums_to_the_sampled_kl():
     torch.manual_seed(1)
     mu, sigma = torch.randn(16, 4, dtype=torch.float64), torch.rand(16, 4, dtype=torch.float64) + 0.2
     z = mu + sigma * torch.randn_like(mu)
-    total = sum(models.tc_terms(z, mu, sigma, 1000))
-    expected = (models.log_normal(z, mu, sigma) - models.log_normal(z, 0 * z, 0 * z + 1)).sum(1).mean()
+    total = sum(baselines.tc_terms(z, mu, sigma, 1000))
+    expected = (baselines.log_normal(z, mu, sigma) - baselines.log_normal(z, 0 * z, 0 * z + 1)).sum(1).mean()
     assert total.item() == pytest.approx(expected.item(), rel=1e-10)
 
 
 def test_vae_loss_is_reconstruction_plus_beta_kl_over_pixels():
     torch.manual_seed(2)
-    m = models.build_model("vae", (16,), 3)
+    m = train.build_model("vae", (16,), 3)
     x = torch.rand(8, 16)
     torch.manual_seed(5)
-    loss, logs = models.vae_loss(m, x, beta=3.0)
+    loss, logs = baselines.vae_loss(m, x, beta=3.0)
     mu, sigma = m.gaussian(x)
-    kl = models.gaussian_kl(mu, sigma).sum(1).mean() / 16
+    kl = baselines.gaussian_kl(mu, sigma).sum(1).mean() / 16
     assert logs["kl"] == pytest.approx(kl.item(), rel=1e-6)
     assert loss.item() == pytest.approx(logs["recon"] + 3.0 * logs["kl"], rel=1e-6)
 
 
 def test_vae_is_evaluated_on_the_mean():
     torch.manual_seed(3)
-    m = models.build_model("vae", (16,), 3)
+    m = train.build_model("vae", (16,), 3)
     x = torch.rand(4, 16)
     assert torch.equal(m.codes(x), m.gaussian(x)[0]) and torch.equal(m.codes(x), m.codes(x))
 
 
 def test_bioae_loss_penalises_negative_and_large_activity():
     torch.manual_seed(4)
-    m = models.build_model("bioae", (16,), 3)
+    m = train.build_model("bioae", (16,), 3)
     x = torch.rand(8, 16)
-    loss, logs = models.bioae_loss(m, x, activity_weight=0.01)
+    loss, logs = baselines.bioae_loss(m, x, activity_weight=0.01)
     z = m.encoder(x)
     assert logs["neg"] == pytest.approx(torch.relu(-z).mean().item(), rel=1e-6)
     assert loss.item() == pytest.approx(logs["recon"] + logs["neg"] + 0.01 * z.pow(2).mean().item(), rel=1e-5)
@@ -101,19 +102,19 @@ def test_vector_quantizer_losses_route_like_the_scalar_ones():
     assert vq.values.grad is None and torch.count_nonzero(z.grad) > 0
 
 
-@pytest.mark.parametrize("name", [m for m in models.MODELS if m not in models.GANS])  # GANs: tests/test_gan.py
+@pytest.mark.parametrize("name", [m for m in train.MODELS if m not in train.GANS])  # GANs: tests/test_gan.py
 def test_every_model_trains_a_few_steps_on_images_and_its_loss_falls(name):
     """40 steps of the real optimiser on one batch. The reconstruction falls for every model; the total loss too,
     except VQ-VAE's, whose codebook term (weight 1) swings while the 512 codes are first assigned."""
     torch.manual_seed(6)
     ds = data.Shapes3D(32)
-    m = models.build_model(name, ds.image_shape, 12, "cpu")
+    m = train.build_model(name, ds.image_shape, 12, "cpu")
     args = train.parse_args(["--model", name, "--out-dir", "x"])  # the paper's weight decay and loss weights
     opt = torch.optim.AdamW(train.param_groups(m, args.weight_decay), lr=1e-3)
     x, _ = ds.sample(16, torch.Generator().manual_seed(0))
     losses, recons = [], []
     for _ in range(40):
-        loss, logs = models.model_loss(name, m, x, train.weights(args), dataset_size=len(ds))
+        loss, logs = train.model_loss(args, m, x, dataset_size=len(ds))
         losses.append(loss.item())
         recons.append(logs["recon"])
         opt.zero_grad()
@@ -154,7 +155,7 @@ def test_confidence_interval_arithmetic_on_hand_made_numbers():
 
 def full_config(model, **changes):
     """A config.json as train.py writes it (every resolved flag), with some fields changed."""
-    return {**train.config_of(train.parse_args(["--model", model, "--out-dir", "x"])), **changes}
+    return {**runs.config_of(train.parse_args(["--model", model, "--out-dir", "x"])), **changes}
 
 
 def test_table_groups_run_folders_by_their_flags(tmp_path):
@@ -195,7 +196,7 @@ def test_rescore_evaluates_a_finished_run_again_and_keeps_its_training_record(tm
     path = os.path.join(out, "eval.json")
     with open(path) as f:
         stale = {**json.load(f), "infom": -1.0, "train_seconds": 123.0}  # as if scored by an older InfoMEC
-    train.write_json(stale, path)
+    runs.write_json(stale, path)
     sweep.main(["rescore", str(tmp_path)])
     with open(path) as f:
         again = json.load(f)
@@ -217,7 +218,7 @@ def test_rescore_needs_only_the_saved_latents_and_tables_show_both_flavours(tmp_
     with open(path) as f:
         stale = json.load(f)
     stale.pop("training_flavour")
-    train.write_json({**stale, "infom": -1.0}, path)
+    runs.write_json({**stale, "infom": -1.0}, path)
     sweep.main(["rescore", str(tmp_path)])
     with open(path) as f:
         again = json.load(f)
@@ -244,7 +245,7 @@ def test_rescore_scores_the_learning_curve_again_from_each_points_latents(tmp_pa
     train.main(["--model", "qlae", "--steps", "6", "--batch-size", "8", "--log-every", "1", "--eval-size", "300",
                 "--eval-every", "2", "--out-dir", out])
     path = os.path.join(out, "curves.jsonl")
-    fresh = train.read_jsonl(path)
+    fresh = runs.read_jsonl(path)
     stale = [{**r, "infom": -1.0, "infoe": -1.0, "training_flavour": {**r["training_flavour"], "infoe": -1.0}}
              for r in fresh]
     with open(path, "w") as f:
@@ -252,7 +253,7 @@ def test_rescore_scores_the_learning_curve_again_from_each_points_latents(tmp_pa
     os.replace(os.path.join(out, "curve", "latents-0000004.npz"), os.path.join(out, "latents-0000004.npz"))
     os.remove(os.path.join(out, "curve", "latents-0000002.npz"))
     sweep.main(["rescore", str(tmp_path)])
-    again = train.read_jsonl(path)
+    again = runs.read_jsonl(path)
     assert [r["step"] for r in again] == [2, 4, 6]
     assert again[0]["infom"] == -1.0 and again[0]["rescored"] is False  # its latents are gone
     for new, old in zip(again[1:], fresh[1:]):

@@ -15,7 +15,7 @@ SHAPE = (3, 32, 32)
 
 def gan(name="qlinfogan", n_latents=4):
     torch.manual_seed(0)
-    return models.build_model(name, SHAPE, n_latents, "cpu")
+    return train.build_model(name, SHAPE, n_latents, "cpu")
 
 
 def test_gradient_penalty_equals_its_closed_form_for_a_linear_critic_and_reaches_its_weights():
@@ -145,7 +145,7 @@ def test_schedule_one_generator_update_per_five_critic_updates(name, monkeypatch
     for step in range(1, 16):
         x = torch.rand(4, *SHAPE)
         critic_before, generator_before = snapshot(m, CRITIC), snapshot(m, GENERATOR)
-        _, logs = train.train_step(args, m, opts, x, step, g, 1000)
+        _, logs = train.gan_step(args, m, opts, x, step, g)
         if step % 5:  # a critic-only step leaves the generator and the codebooks exactly as they were
             assert not changed(m, generator_before) and "g_loss" not in logs
         else:
@@ -161,8 +161,8 @@ def test_generator_update_leaves_the_critic_unchanged():
     for p in m.parameters():  # stray gradients from an earlier backward must not move the critic
         p.grad = torch.ones_like(p)
     before = snapshot(m, CRITIC)
-    loss, _ = models.generator_loss(m, m.sample_codes(4), train.weights(train.parse_args(["--model", "qlinfogan",
-                                                                                        "--out-dir", "x"])))
+    weights = vars(train.parse_args(["--model", "qlinfogan", "--out-dir", "x"]))  # the loss weights, by name
+    loss, _ = models.generator_loss(m, m.sample_codes(4), weights)
     train.update(opts["generator"], loss, 1.0)
     assert not changed(m, before)
 

@@ -6,8 +6,8 @@ import os
 import pytest
 import torch
 
-import sweep
 import train
+from lab import runs, sweep
 
 TINY = ["--dataset", "shapes3d", "--resolution", "32", "--steps", "6", "--batch-size", "8", "--log-every", "2",
         "--ckpt-every", "3", "--eval-size", "300"]
@@ -41,7 +41,7 @@ def test_a_malicious_checkpoint_runs_no_code_anywhere_it_is_loaded(tmp_path):
     with pytest.raises(SystemExit, match="not a readable checkpoint"):
         train.main([*TINY, "--out-dir", folder, "--resume"])
     with pytest.raises(SystemExit, match="not a readable checkpoint"):
-        train.load_run(folder)
+        sweep.load_run(folder)
     with open(os.path.join(folder, "eval.json"), "w") as f, open(os.path.join(folder, "config.json"), "w") as g:
         json.dump({"steps": 6}, f), json.dump({"model": "qlae"}, g)
     sweep.rescore(str(tmp_path))  # reports the file and goes on
@@ -130,11 +130,11 @@ def test_extending_a_finished_run_removes_its_stale_result_first(tmp_path, monke
 def test_two_processes_cannot_train_into_one_folder_and_a_crash_leaves_no_lock(tmp_path):
     out = tmp_path / "x"
     out.mkdir()
-    with train.run_folder_lock(str(out)):  # another trainer holds the folder
+    with runs.run_folder_lock(str(out)):  # another trainer holds the folder
         with pytest.raises(SystemExit, match="another process is training in"):
             train.main([*TINY, "--out-dir", str(out)])
     with pytest.raises(RuntimeError):
-        with train.run_folder_lock(str(out)):
+        with runs.run_folder_lock(str(out)):
             raise RuntimeError("a crash while training")
     train.main([*TINY, "--out-dir", str(out)])  # nothing stuck
 
@@ -142,11 +142,11 @@ def test_two_processes_cannot_train_into_one_folder_and_a_crash_leaves_no_lock(t
 def test_sweep_refuses_a_folder_of_other_flags_instead_of_tabling_it(tmp_path, capsys):
     folder = tmp_path / "qlae-s0"
     folder.mkdir()
-    config = train.config_of(train.parse_args(["--model", "qlae", "--steps", "20", "--out-dir", str(folder)]))
+    config = runs.config_of(train.parse_args(["--model", "qlae", "--steps", "20", "--out-dir", str(folder)]))
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "eval.json").write_text(json.dumps({"steps": 20, "infom": 0.5}))
-    runs = sweep.commands([0], str(tmp_path), ["--steps", "10"], ["qlae"])
-    assert sweep.run_all(runs, 1) == [str(folder)]
+    commands = sweep.commands([0], str(tmp_path), ["--steps", "10"], ["qlae"])
+    assert sweep.run_all(commands, 1) == [str(folder)]
     out = capsys.readouterr().out
     assert "REFUSED" in out and "'steps': (20, 10)" in out and "done already" not in out
 
@@ -154,7 +154,7 @@ def test_sweep_refuses_a_folder_of_other_flags_instead_of_tabling_it(tmp_path, c
 def test_an_empty_or_broken_run_file_reaches_no_row_and_hides_no_good_run(tmp_path, capsys):
     good = tmp_path / "good"
     good.mkdir()
-    (good / "config.json").write_text(json.dumps(train.config_of(train.parse_args(["--model", "ae", "--out-dir", "g"]))))
+    (good / "config.json").write_text(json.dumps(runs.config_of(train.parse_args(["--model", "ae", "--out-dir", "g"]))))
     (good / "eval.json").write_text(json.dumps({"infom": 0.4, "infoe": 0.8, "infoc": 0.2, "psnr": 30.0}))
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -171,7 +171,7 @@ def test_an_empty_or_broken_run_file_reaches_no_row_and_hides_no_good_run(tmp_pa
 
 def test_a_full_disk_during_a_save_says_so_and_keeps_the_previous_file(tmp_path, monkeypatch):
     path = str(tmp_path / "ckpt.pt")
-    train.atomic_save({"step": 1}, path)
+    runs.atomic_save({"step": 1}, path)
 
     def full(obj, f):
         raise RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
@@ -179,7 +179,7 @@ def test_a_full_disk_during_a_save_says_so_and_keeps_the_previous_file(tmp_path,
 
     monkeypatch.setattr(torch, "save", full)
     with pytest.raises(SystemExit, match="the disk is full"):
-        train.atomic_save({"step": 2}, path)
+        runs.atomic_save({"step": 2}, path)
     monkeypatch.undo()
     assert torch.load(path, weights_only=True) == {"step": 1}
     assert os.listdir(tmp_path) == ["ckpt.pt"]  # no temp file left behind
@@ -328,7 +328,7 @@ def test_sweep_names_a_run_whose_kept_latents_it_cannot_read(tmp_path, content, 
     """rescore reports the run and goes on (its eval.json untouched); heatmaps stops with one line."""
     folder = tmp_path / "qlae-s0"
     folder.mkdir()
-    config = train.config_of(train.parse_args(["--model", "qlae", "--out-dir", str(folder)]))
+    config = runs.config_of(train.parse_args(["--model", "qlae", "--out-dir", str(folder)]))
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "eval.json").write_text(json.dumps({"infom": 0.5, "steps": 6000}))
     write_unreadable_npz(str(folder / "eval_latents.npz"), content)

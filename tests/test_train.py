@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-import models
 import train
+from lab import runs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--dataset", "shapes3d", "--resolution", "32", "--steps", "6", "--batch-size", "8", "--log-every", "2",
@@ -19,7 +19,7 @@ TINY = ["--dataset", "shapes3d", "--resolution", "32", "--steps", "6", "--batch-
 
 def qlae():
     torch.manual_seed(0)
-    return models.build_model("qlae", (3, 32, 32), 4, "cpu")
+    return train.build_model("qlae", (3, 32, 32), 4, "cpu")
 
 
 def test_parameter_groups_follow_the_paper():
@@ -107,7 +107,7 @@ def test_interrupted_and_resumed_run_ends_with_the_same_parameters(tmp_path, mod
 
 def test_a_crash_while_saving_leaves_the_previous_checkpoint_whole(tmp_path, monkeypatch):
     path = str(tmp_path / "ckpt.pt")
-    train.atomic_save({"step": 1}, path)
+    runs.atomic_save({"step": 1}, path)
 
     def broken_save(obj, f):
         open(f, "wb").write(b"half a checkpoint")
@@ -115,7 +115,7 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint_whole(tmp_path, mon
 
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(KeyboardInterrupt):
-        train.atomic_save({"step": 2}, path)
+        runs.atomic_save({"step": 2}, path)
     monkeypatch.undo()
     assert torch.load(path)["step"] == 1
 
@@ -231,6 +231,6 @@ def test_eval_json_holds_both_flavours_and_the_latents_to_rescore_them(tmp_path)
     with np.load(os.path.join(out, "eval_latents.npz")) as f:
         sources, codes, values = f["sources"], f["latents"], f["values"]
     assert codes.dtype.kind == "i" and values.dtype == np.float32 and len(sources) == len(codes) == result["n_eval"]
-    rescored, _ = train.score_latents(sources, codes, values, discrete=True)
+    rescored, _ = runs.score_latents(sources, codes, values, discrete=True)
     assert rescored["infom"] == pytest.approx(saved["infom"], abs=1e-9)
     assert rescored["training_flavour"]["infoe"] == pytest.approx(saved["training_flavour"]["infoe"], abs=1e-6)

@@ -18,6 +18,7 @@ import infomec
 import models
 import quantizer
 import train
+from lab import baselines
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tutorial", "exercises"))
@@ -72,7 +73,7 @@ REFERENCE = {
     "ex07_infom": [lambda nmi: infomec.rescaled_ratio(nmi, axis=0)],
     "ex08_infoe_null": [lambda labels, balanced=True: math.log(labels.max() + 1) if balanced
                         else infomec.entropy(labels)],  # infomec.infoe_score's h_null, and H(labels)
-    "ex09_gaussian_kl": [models.gaussian_kl],
+    "ex09_gaussian_kl": [baselines.gaussian_kl],
     "ex10_why_weight_decay": ["?"],  # found below from the grader itself, so no file states it in plain text
     "ex11_decay_time_constant": [lambda lr, wd, steps: (1 - lr * wd) ** steps,
                                  lambda fraction, lr, wd: math.log(fraction) / math.log(1 - lr * wd)],
@@ -94,7 +95,7 @@ WRONG = {
     "ex06_knn_mi": ([lambda z, s, k=10: infomec.mutual_info_knn(z, s, 2 * k) * 1.2], "SAME-label"),
     "ex07_infom": ([lambda nmi: infomec.rescaled_ratio(nmi, axis=1)], "Per LATENT"),
     "ex08_infoe_null": ([lambda labels, balanced=True: infomec.entropy(labels)], "log K"),
-    "ex09_gaussian_kl": ([lambda mu, sigma: models.gaussian_kl(mu, sigma.sqrt())], "standard deviation"),
+    "ex09_gaussian_kl": ([lambda mu, sigma: baselines.gaussian_kl(mu, sigma.sqrt())], "standard deviation"),
     "ex10_why_weight_decay": (["?"], "not this one"),
     "ex11_decay_time_constant": ([lambda lr, wd, steps: (1 - wd) ** steps,
                                   lambda fraction, lr, wd: math.log(fraction) / math.log(1 - wd)], "learning rate"),

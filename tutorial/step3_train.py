@@ -24,6 +24,7 @@ import torch
 
 from _setup import FAST, SIZE, check, plt, savefig, train_or_load
 import train
+from lab.sweep import load_run
 
 RUNS_OF_THIS_STEP = {"ae": ["--model", "ae"], "qlae": ["--model", "qlae"],
                      "qlae-nowd": ["--model", "qlae", "--weight-decay", "0"]}
@@ -42,7 +43,7 @@ def decayed_norm(model):
     return torch.sqrt(sum(p.detach().pow(2).sum() for p in decayed)).item()
 
 
-loaded = {name: train.load_run(results[name]["run_dir"]) for name in RUNS_OF_THIS_STEP}
+loaded = {name: load_run(results[name]["run_dir"]) for name in RUNS_OF_THIS_STEP}
 print(f"{'run':10s} {'PSNR (dB)':>9s} {'|decayed weights|':>18s}")  # (how disentangled: step 4 defines the
 for name, r in results.items():  # measures, step 5 applies them to these runs)
     print(f"{name:10s} {r['psnr']:9.2f} {decayed_norm(loaded[name][1]):18.1f}")

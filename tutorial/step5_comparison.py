@@ -2,13 +2,13 @@
 # # Step 5: the comparison, looked at
 #
 # Runtime: 7 min on a 2-core CPU on top of step 3's runs (one more run: a beta-VAE; one thread, the other
-# core busy), GPU: not measured; fast mode: about 15 s. Reads alongside the paper's experiments and `sweep.py`.
+# core busy), GPU: not measured; fast mode: about 15 s. Reads alongside the paper's experiments and `lab/sweep.py`.
 #
 # Step 3 trained an AE, a QLAE and a QLAE without weight decay; here a beta-VAE (beta = 3, the paper's value for
 # Shapes3D) joins them, and we look at what each latent encodes: the NMI heatmaps (sources down, latents across)
 # and the traversals (one row per latent: decode the first evaluation image's latent with that one coordinate
 # swept; for the QLAE over the values of its codebook). One seed at a shortened length is an illustration, not a
-# result: the tables in results/README.md (`python sweep.py run ...`) give means and confidence intervals over seeds.
+# result: the tables in results/README.md (`python lab/sweep.py run ...`) give means and confidence intervals over seeds.
 
 # %%
 import os

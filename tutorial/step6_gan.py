@@ -26,6 +26,7 @@ import torch.nn as nn
 
 from _setup import FAST, check, fast, plt, savefig, train_or_load
 import models
+import train
 
 # %% [markdown]
 # ## The gradient penalty, checked on a critic whose gradient we know
@@ -51,12 +52,12 @@ check(torch.allclose(critic.weight.grad.flatten(), 2 * (w.norm() - 1) * w / w.no
 
 # %%
 torch.manual_seed(0)
-ql = models.build_model("qlinfogan", (3, 32, 32), 12, "cpu")
+ql = train.build_model("qlinfogan", (3, 32, 32), 12, "cpu")
 z = ql.sample_codes(1000)
 on_grid = all(torch.isin(z[:, j], ql.quantizer.codebooks()[j]).all() for j in range(12))
 print("QLInfoWGAN-GP codes, first row:", [round(v, 3) for v in z[0, :6].tolist()])
 check(on_grid, "QLInfoWGAN-GP's codes lie on the codebook grid")
-u = models.build_model("infogan", (3, 32, 32), 12, "cpu").sample_codes(1000)
+u = train.build_model("infogan", (3, 32, 32), 12, "cpu").sample_codes(1000)
 check(bool(u.min() >= 0) and bool(u.max() <= 1), "InfoWGAN-GP's codes lie in the unit cube")
 
 # %% [markdown]

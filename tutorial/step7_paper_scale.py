@@ -17,12 +17,11 @@ import torch
 
 from _setup import ROOT, check
 import data
-import models
 import train
 
 paper = train.parse_args(["--preset", "paper", "--out-dir", "unused"])
 print({k: getattr(paper, k) for k in ("net", "resolution", "batch_size", "steps", "lr", "weight_decay")})
-model = models.build_model("qlae", (3, 64, 64), 12, "paper")
+model = train.build_model("qlae", (3, 64, 64), 12, "paper")
 n_enc = sum(p.numel() for p in model.encoder.parameters()) / 1e6
 n_dec = sum(p.numel() for p in model.decoder.parameters()) / 1e6
 print(f"paper nets at 64 px: encoder {n_enc:.2f} M, decoder {n_dec:.2f} M parameters")
@@ -39,9 +38,9 @@ check(3.0 < n_enc < 4.5 and 3.0 < n_dec < 5.0, "the nets have the paper's size (
 #                                                   # projected time of 200k steps
 #     python train.py --preset paper                # one QLAE at the paper's scale
 #     python train.py --preset paper --compile --channels-last --bf16   # the speed options gpu_check found fastest
-#     python sweep.py run runs/paper --seeds 0 1 2 3 4 5 6 -- --preset paper   # the tables, 7 seeds
-#     python sweep.py print --seeds 0 1 2 3 4 5 6 -- --preset paper > runs.txt # or one line per run, for a cluster
-#     python sweep.py table runs/paper
+#     python lab/sweep.py run runs/paper --seeds 0 1 2 3 4 5 6 -- --preset paper   # the tables, 7 seeds
+#     python lab/sweep.py print --seeds 0 1 2 3 4 5 6 -- --preset paper > runs.txt # or one line per run
+#     python lab/sweep.py table runs/paper
 #
 # What to expect, from the paper (its main table, Shapes3D, 7 seeds): QLAE reaches higher InfoM and InfoE than the
 # AE, beta-VAE, beta-TCVAE and BioAE at an AE-like PSNR; without weight decay its InfoM and InfoE drop; VQ-VAE

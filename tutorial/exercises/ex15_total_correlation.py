@@ -8,7 +8,7 @@ covariance C it has a closed form. Derive it and write
 
 Hint: the KL between two Gaussians with the same mean; the product of the marginals is a Gaussian with the
 diagonal of C as covariance. Check yourself: what is TC for two latents with correlation rho, and as rho -> 1?
-(The project estimates TC from minibatches, models.tcvae_terms, because q(z) is a mixture, not a Gaussian.)
+(The project estimates TC from minibatches, lab/baselines.py's tc_terms, because q(z) is a mixture, not a Gaussian.)
 
 Grade it:  python -m pytest tutorial/exercises -k ex15
 """

@@ -75,7 +75,7 @@ def grade_losses(quantization_loss, commitment_loss):
 
 
 def grade_param_groups(param_groups):
-    from models import build_model
+    from train import build_model
 
     torch.manual_seed(0)
     model = build_model("qlae", (3, 32, 32), 4, "cpu")
@@ -301,22 +301,21 @@ def _train_vector(model_name, loss=None, seed=0, steps=2000):
     import json
     import tempfile
 
-    import models
     import train
 
     if model_name == "ae" and ("ae", seed) in _RUNS:
         return _RUNS[("ae", seed)]
-    project_objective = models.model_loss  # the QLAE trains on `loss`; everything else as train.py does it
+    project_objective = train.model_loss  # the QLAE trains on `loss`; everything else as train.py does it
     if loss is not None:
-        models.model_loss = lambda name, model, x, *rest: ((loss(model, x), {}) if name == "qlae"
-                                                          else project_objective(name, model, x, *rest))
+        train.model_loss = lambda args, model, x, *rest: ((loss(model, x), {}) if args.model == "qlae"
+                                                          else project_objective(args, model, x, *rest))
     try:
         with tempfile.TemporaryDirectory() as out:
             train.main(["--dataset", "vector", "--model", model_name, "--seed", str(seed), "--steps", str(steps),
                         "--batch-size", "128", "--log-every", str(steps), "--eval-size", "2000", "--out-dir", out])
             result = json.load(open(f"{out}/eval.json"))
     finally:
-        models.model_loss = project_objective
+        train.model_loss = project_objective
     if model_name == "ae":
         _RUNS[("ae", seed)] = result
     return result
@@ -325,9 +324,10 @@ def _train_vector(model_name, loss=None, seed=0, steps=2000):
 def grade_train_qlae(qlae_loss, more_modular):
     import models
     import quantizer
+    import train
 
     torch.manual_seed(0)
-    model = models.build_model("qlae", (16,), 6)
+    model = train.build_model("qlae", (16,), 6)
     x = torch.rand(8, 16)
     got = call(qlae_loss, model, x)
     expect(torch.is_tensor(got) and got.dim() == 0, "qlae_loss should return one scalar tensor")

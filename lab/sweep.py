@@ -1,21 +1,23 @@
 """The paper's comparison as a list of train.py runs, and the tables made from their run folders.
+Run from the repository's root, as `python lab/sweep.py ...` or `python -m lab.sweep ...` (the same):
 
-    python sweep.py run --seeds 0 1 2                 # every run, one after another (finished ones are skipped,
+    python lab/sweep.py run --seeds 0 1 2                 # every run, one after another (finished ones are skipped,
                                                       # interrupted ones resumed); --jobs N runs N at once
-    python sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
-    python sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
-    python sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
-    python sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
-    python sweep.py table runs/sweep --per-seed       # also each row's values seed by seed
-    python sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
-    python sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
-    python sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
-    python sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
-    python sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
+    python lab/sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
+    python lab/sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
+    python lab/sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
+    python lab/sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
+    python lab/sweep.py table runs/sweep --per-seed       # also each row's values seed by seed
+    python lab/sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
+    python lab/sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
+    python lab/sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
+    python lab/sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
+    python lab/sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
 
 Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
-folders, tables), not part of the method, and train.py stays one readable training script.
+folders, tables), not part of the method, and train.py stays one readable training script. It sits above
+train.py (it imports it); nothing of the concept files or of lab/ imports it.
 """
 import argparse
 import dataclasses
@@ -30,9 +32,12 @@ import sys
 import time
 import zipfile
 
-import data
-import infomec
-import train
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the root, for python lab/sweep.py
+import data  # noqa: E402
+import infomec  # noqa: E402
+import train  # noqa: E402
+from lab.figures import plot_curves  # noqa: E402
+from lab.runs import LOSS_FLAGS, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
 
 # (folder name, row label, train.py flags). The table rows, in the paper's order.
 MAIN = [
@@ -155,7 +160,7 @@ def read_json(path):
 def config_mismatch(config, cmd):
     """{field: (in the folder's config.json, from the command)} for the fields that define a run."""
     wanted = dataclasses.asdict(train.parse_args([*cmd[2:], "--out-dir", "-"]))
-    config = {**train.LOSS_WEIGHTS, **config}  # (see in_row)
+    config = {**LOSS_DEFAULTS, **config}  # (see in_row)
     fields = ROW_FIELDS + SCALE_FIELDS + ("seed", "n_latents", "values_per_latent", "eval_size")
     return {f: (config.get(f), wanted[f]) for f in fields if config.get(f) != wanted[f]}
 
@@ -174,8 +179,11 @@ def load_runs(root):
 
 # A run belongs to the row whose flags resolve (through train.py's own defaults) to the same values of these
 # fields; runs that match no row are reported, not dropped or mixed in silently.
+# (The loss weights became flags later: a config.json without them was trained with their defaults.)
+LOSS_DEFAULTS = {f.name: f.default for f in dataclasses.fields(train.Args)
+                 if f.name in (*LOSS_FLAGS, "critic_steps")}
 ROW_FIELDS = ("model", "weight_decay", "global_codebook", "frozen_values", "beta", "beta_tc", "activity_weight",
-              *train.LOSS_WEIGHTS)
+              *LOSS_DEFAULTS)
 SCALE_FIELDS = ("dataset", "resolution", "net", "steps", "batch_size", "lr")
 
 
@@ -188,8 +196,7 @@ def row_key(flags, dataset):
 def in_row(config, flags):
     """Does this run belong to the row with these flags? A config.json that lacks a defining field belongs to no
     row (it is listed as such, never counted in every row)."""
-    # (the loss weights became flags later: a config.json without them was trained with the paper's values)
-    config = {**train.LOSS_WEIGHTS, **config}
+    config = {**LOSS_DEFAULTS, **config}  # (see LOSS_DEFAULTS)
     if not all(f in config for f in ROW_FIELDS):
         return False
     resolved = row_key(tuple(flags), config.get("dataset", "shapes3d"))
@@ -240,8 +247,8 @@ def table(rows, runs, title, flavour="standalone", population_std=False, per_see
 def score_file(path, config):
     """Both flavours' scores of one saved evaluation set (sources, latents and, for QLAE, values: arrays only)."""
     sources, latents, values = infomec.read_latents_file(path)  # arrays only
-    return train.score_latents(sources, latents, values, latents.dtype.kind in "iu",
-                               config.get("active_fraction", 1 / 20))[0]
+    return score_latents(sources, latents, values, latents.dtype.kind in "iu",
+                         config.get("active_fraction", 1 / 20))[0]
 
 
 def kept_latents(folder, step):
@@ -257,7 +264,7 @@ def rescore_curve(folder, config):
     scores ("rescored": false unless an earlier rescoring scored it). Rewrites curves.jsonl atomically; returns
     (rescored, kept) counts."""
     path = os.path.join(folder, "curves.jsonl")
-    rows, done = train.read_jsonl(path), 0
+    rows, done = read_jsonl(path), 0
     for row in rows:
         found = kept_latents(folder, row["step"])
         if found is None and row["step"] == config.get("steps") and os.path.exists(os.path.join(folder, "eval_latents.npz")):
@@ -273,6 +280,19 @@ def rescore_curve(folder, config):
         f.writelines(json.dumps(row) + "\n" for row in rows)
     os.replace(path + ".tmp", path)
     return done, len(rows) - done
+
+
+def load_run(out_dir, device="cpu"):
+    """(args, model in eval mode, dataset) of a run folder's checkpoint: to draw or score a trained model again."""
+    ckpt = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), device)
+    names = {f.name for f in dataclasses.fields(train.Args)}
+    args = train.Args(**{k: v for k, v in ckpt["args"].items() if k in names})
+    dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+    n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
+    model = train.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
+                              not args.frozen_values, args.global_codebook).to(device)
+    model.load_state_dict(ckpt["model"])
+    return args, model.eval(), dataset
 
 
 def rescore(root):
@@ -292,7 +312,7 @@ def rescore(root):
             if os.path.exists(os.path.join(folder, "eval_latents.npz")):
                 result = {**old, **score_file(os.path.join(folder, "eval_latents.npz"), config)}
             else:
-                args, model, dataset = train.load_run(folder)
+                args, model, dataset = load_run(folder)
                 result = {**{k: old[k] for k in ("steps", "train_seconds") if k in old},
                           **train.evaluate(args, model, dataset, folder)}
             result["eval_seconds"] = time.time() - t0
@@ -300,7 +320,7 @@ def rescore(root):
         except (SystemExit, ValueError, KeyError, OSError, zipfile.BadZipFile) as e:
             print(f"warning: skipped {folder}: {e}", file=sys.stderr)
             continue
-        train.write_json(result, path)
+        write_json(result, path)
         new = result.get("training_flavour", {})
         print(f"{folder}: InfoM {old.get('infom', math.nan):.3f} -> {result.get('infom', math.nan):.3f}, InfoE "
               f"{old.get('infoe', math.nan):.3f} -> {result.get('infoe', math.nan):.3f}, InfoC "
@@ -325,7 +345,7 @@ def snapshot(root, step, into):
         kept = kept_latents(folder, step)
         if config is None or kept is None or not os.path.exists(os.path.join(folder, "curves.jsonl")):
             continue
-        point = next((r for r in train.read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
+        point = next((r for r in read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
         if point is None:
             continue
         out = os.path.join(into, os.path.basename(folder))
@@ -334,13 +354,13 @@ def snapshot(root, step, into):
             refused.append(out)
             continue
         os.makedirs(out, exist_ok=True)
-        train.write_json({**config, "steps": step, "eval_every": 0, "out_dir": out,
+        write_json({**config, "steps": step, "eval_every": 0, "out_dir": out,
                           "snapshot_of": f"{os.path.basename(folder)} at step {step}"}, os.path.join(out, "config.json"))
         shutil.copyfile(kept, os.path.join(out, "eval_latents.npz.tmp"))
         os.replace(os.path.join(out, "eval_latents.npz.tmp"), os.path.join(out, "eval_latents.npz"))
         keep = ("psnr", "n_eval", "codebook_usage", "decayed_norm", "codebook_range")
         result = {**{k: point[k] for k in keep if k in point}, **score_file(kept, config), "steps": step}
-        train.write_json(result, os.path.join(out, "eval.json"))
+        write_json(result, os.path.join(out, "eval.json"))
         print(f"{out}: {os.path.basename(folder)} at step {step}: InfoM {result['infom']:.3f}, InfoE "
               f"{result['infoe']:.3f}, InfoC {result['infoc']:.3f}", flush=True)
         made.append(out)
@@ -388,12 +408,12 @@ def curves(root, names, path, at_steps=()):
             folders = [d for d in sorted(glob.glob(os.path.join(root, f"{name}-s*")))
                        if os.path.exists(os.path.join(d, "curves.jsonl"))]
             if folders:
-                groups.append([train.read_jsonl(os.path.join(d, "curves.jsonl")) for d in folders]), labels.append(name)
+                groups.append([read_jsonl(os.path.join(d, "curves.jsonl")) for d in folders]), labels.append(name)
                 seeds_of[name] = folders
     if not groups:
         sys.exit(f"error: no curves.jsonl under {root} for {names} (train with --eval-every N)")
     names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
-    train.plot_curves(groups, path, [names_of[n] for n in labels], title=f"learning curves: {root}")
+    plot_curves(groups, path, [names_of[n] for n in labels], title=f"learning curves: {root}")
     print(f"wrote {path} ({', '.join(f'{n}: {len(g)} runs' for n, g in zip(labels, groups))})")
     if at_steps:
         print(curves_table(groups, [names_of[n] for n in labels], at_steps))
