@@ -37,6 +37,7 @@ import torch
 import data
 import infomec
 import models
+from lab import real_data
 
 # ----------------------------------------------------------------------------------------------------------
 # The paper's recipe: every number of it, in this one block; each has a flag (named beside it) that overrides it.
@@ -626,7 +627,7 @@ def load_run(out_dir, device="cpu"):
     """(args, model in eval mode, dataset) of a run folder's checkpoint: to draw or score a trained model again."""
     ckpt = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), device)
     args = Args(**{k: v for k, v in ckpt["args"].items() if k in {f.name for f in dataclasses.fields(Args)}})
-    dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+    dataset = real_data.open_dataset(args.dataset, args.resolution, args.data_dir)
     model = build(args, dataset).to(device)
     model.load_state_dict(ckpt["model"])
     return args, model.eval(), dataset
@@ -638,7 +639,7 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     try:
-        dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+        dataset = real_data.open_dataset(args.dataset, args.resolution, args.data_dir)
     except (ValueError, ImportError) as e:
         sys.exit(f"error: {e}")
     model = build(args, dataset).to(device)
