@@ -201,7 +201,8 @@ if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
     ds = Shapes3D(64)
-    print(f"shapes3d: {len(ds)} images of shape {ds.image_shape}, factors {dict(zip(ds.factor_names, ds.factor_sizes))}")
+    factors = dict(zip(ds.factor_names, ds.factor_sizes))
+    print(f"shapes3d: {len(ds)} images of shape {ds.image_shape}, factors {factors}")
     base = torch.tensor([2, 6, 0, 3, 0, 7])
     fig, axes = plt.subplots(6, 8, figsize=(8, 6.4))
     for i, size in enumerate(ds.factor_sizes):

@@ -638,7 +638,7 @@ def main(argv=None):
     print("config:", json.dumps(dataclasses.asdict(args)))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    try:
+    try:  # data.get_dataset's procedural benchmark, or with --data-dir or npz:PATH a file (lab/real_data.py)
         dataset = real_data.open_dataset(args.dataset, args.resolution, args.data_dir)
     except (ValueError, ImportError) as e:
         sys.exit(f"error: {e}")

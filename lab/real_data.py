@@ -23,7 +23,8 @@ DOWNLOAD = {
     "dsprites": "github.com/deepmind/dsprites-dataset (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz)",
     "shapes3d": "the 3d-shapes Google Cloud bucket (3dshapes.h5, 267 573 662 bytes)",
     "mpi3d": "the README of github.com/rr-learning/disentanglement_dataset (mpi3d_toy/realistic/real.npz)",
-    "mpi3d_complex": "the README of github.com/rr-learning/disentanglement_dataset (real3d_complicated_shapes_ordered.npz)",
+    "mpi3d_complex": "the README of github.com/rr-learning/disentanglement_dataset "
+                     "(real3d_complicated_shapes_ordered.npz)",
     "falcor3d": "github.com/NVlabs/High-res-disentanglement-datasets (Falcor3D, 128x128 release)",
     "isaac3d": "github.com/NVlabs/High-res-disentanglement-datasets (Isaac3D, 128x128 release)",
 }
@@ -39,7 +40,8 @@ REAL = {  # name: (file or folder, factor names, factor sizes)
     "falcor3d": ("Falcor3D", ("lighting_intensity", "lighting_x", "lighting_y", "lighting_z", "camera_x",
                               "camera_y", "camera_z"), (5, 6, 6, 6, 6, 6, 6)),
     "isaac3d": ("Isaac3D", ("object_shape", "robot_x", "robot_y", "camera_height", "object_scale",
-                            "lighting_intensity", "lighting_y", "object_color", "wall_color"), (3, 8, 5, 4, 4, 4, 6, 4, 4)),
+                            "lighting_intensity", "lighting_y", "object_color", "wall_color"),
+                (3, 8, 5, 4, 4, 4, 6, 4, 4)),
 }
 
 
@@ -173,7 +175,8 @@ def _npz_array(path, key, name, mmap=True):
 
 def _check(path, array, shape, dtypes, what, name):
     if tuple(array.shape) != tuple(shape) or array.dtype not in dtypes:
-        _fail(path, f"{what} should have shape {tuple(shape)} and dtype {' or '.join(np.dtype(d).name for d in dtypes)}, "
+        dtype = " or ".join(np.dtype(d).name for d in dtypes)
+        _fail(path, f"{what} should have shape {tuple(shape)} and dtype {dtype}, "
                     f"found {tuple(array.shape)} {array.dtype}", name)
 
 

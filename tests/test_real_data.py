@@ -66,7 +66,8 @@ def test_mpi3d_npz_is_read_lazily_and_round_trips(tmp_path, name):
 def test_mpi3d_factor_sizes_are_the_right_ones():
     assert real_data.REAL["mpi3d_toy"][2] == (6, 6, 2, 3, 3, 40, 40)  # [4, 4, ...] is only the complex file's
     assert real_data.REAL["mpi3d_complex"][2] == (4, 4, 2, 3, 3, 40, 40)
-    assert np.prod(real_data.REAL["mpi3d_real"][2]) == 1_036_800 and np.prod(real_data.REAL["mpi3d_complex"][2]) == 460_800
+    assert np.prod(real_data.REAL["mpi3d_real"][2]) == 1_036_800
+    assert np.prod(real_data.REAL["mpi3d_complex"][2]) == 460_800
     assert np.prod(real_data.REAL["falcor3d"][2]) == 233_280 and np.prod(real_data.REAL["isaac3d"][2]) == 737_280
 
 
