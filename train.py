@@ -34,7 +34,7 @@ import torch
 import data
 import infomec
 import models
-from lab import baselines, figures, runs
+from lab import baselines, figures, real_data, runs
 from quantizer import LatentQuantizer
 
 # ----------------------------------------------------------------------------------------------------------
@@ -283,8 +283,8 @@ def main(argv=None):
     args = parse_args(argv)
     print("config:", json.dumps(dataclasses.asdict(args)))
     torch.manual_seed(args.seed)
-    try:
-        dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+    try:  # data.get_dataset's procedural benchmark, or with --data-dir or npz:PATH a file (lab/real_data.py)
+        dataset = real_data.open_dataset(args.dataset, args.resolution, args.data_dir or None)
     except (ValueError, ImportError) as e:
         sys.exit(f"error: {e}")
     model = build_model(args.model, dataset.image_shape, args.n_latents or 2 * len(dataset.factor_sizes), args.net,

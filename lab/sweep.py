@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import data  # noqa: E402
 import infomec  # noqa: E402
 import train  # noqa: E402
+from lab import real_data  # noqa: E402
 from lab.figures import plot_curves  # noqa: E402
 from lab.runs import LOSS_FLAGS, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
 
@@ -287,7 +288,7 @@ def load_run(out_dir, device="cpu"):
     ckpt = load_checkpoint(os.path.join(out_dir, "ckpt.pt"), device)
     names = {f.name for f in dataclasses.fields(train.Args)}
     args = train.Args(**{k: v for k, v in ckpt["args"].items() if k in names})
-    dataset = data.get_dataset(args.dataset, args.resolution, args.data_dir or None)
+    dataset = real_data.open_dataset(args.dataset, args.resolution, args.data_dir or None)
     n_latents = args.n_latents or 2 * len(dataset.factor_sizes)
     model = train.build_model(args.model, dataset.image_shape, n_latents, args.net, args.values_per_latent,
                               not args.frozen_values, args.global_codebook).to(device)

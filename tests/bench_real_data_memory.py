@@ -3,7 +3,7 @@
     python tests/bench_real_data_memory.py [GB]     # default 2 GB file in a temporary folder, deleted after
 
 Writes an uncompressed .npz in MPI3D's layout chunk by chunk (never holding it in memory), opens it with
-data.load_real, samples 300 batches of 128 as train.py does, and prints the process's peak resident memory.
+real_data.load_real, samples 300 batches of 128 as train.py does, and prints the process's peak resident memory.
 """
 import os
 import resource
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import data  # noqa: E402
+from lab import real_data  # noqa: E402
 
 gb = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
 horizontal = max(1, int(gb * 1e9 / (6 * 6 * 2 * 3 * 3 * 40 * 64 * 64 * 3)))
@@ -31,7 +31,7 @@ with tempfile.TemporaryDirectory() as folder:
             f.write(chunk[: min(4096, n - start)].tobytes())
     size = os.path.getsize(path)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ds = data.load_real("mpi3d_real", folder, sizes)
+    ds = real_data.load_real("mpi3d_real", folder, sizes)
     g = torch.Generator().manual_seed(0)
     t = time.time()
     for _ in range(300):

@@ -16,8 +16,8 @@ import tempfile
 import torch
 
 from _setup import ROOT, check
-import data
 import train
+from lab import real_data
 
 paper = train.parse_args(["--preset", "paper", "--out-dir", "unused"])
 print({k: getattr(paper, k) for k in ("net", "resolution", "batch_size", "steps", "lr", "weight_decay")})
@@ -57,11 +57,11 @@ check(3.0 < n_enc < 4.5 and 3.0 < n_dec < 5.0, "the nets have the paper's size (
 with tempfile.TemporaryDirectory() as empty:
     for name in ("dsprites", "mpi3d_complex", "falcor3d"):
         try:
-            data.get_dataset(name, 64, empty)
+            real_data.open_dataset(name, 64, empty)
             raise AssertionError(f"{name}: an empty folder was accepted")
         except (ValueError, OSError) as e:
             print(f"{name}: {str(e)[:150]}")
-            check(data.REAL[name][0] in str(e), f"{name}: the error names the expected file or folder")
+            check(real_data.REAL[name][0] in str(e), f"{name}: the error names the expected file or folder")
 
 # %% [markdown]
 # ## On a GPU: the prepared check
