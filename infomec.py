@@ -143,7 +143,8 @@ def logistic_cross_entropy_plain(x, y, iterations=200):
     intercept, with class-balanced sample weights w_n = 1 / (K count(y_n)), minimising
         L(W) = sum_n w_n [log sum_c exp(x_n W_c) - x_n W_{y_n}]
     by Newton's method: gradient G = X^T (w (P - Y)), Hessian H = sum_n w_n (diag p_n - p_n p_n^T) (x) x_n x_n^T,
-    step = -H^+ G (least squares: H is singular along changes that move every class alike), halved until L falls.
+    step = -(H + delta I)^-1 G (newton_solve: H is singular along changes that move every class alike), halved until
+    L falls.
     Stops when the Newton decrement -G.step is below 1e-10 (L is then within about that of its infimum) or L is
     below 1e-8 (the classes are separable: the infimum, 0, is only approached as W grows; Newton's steps shrink L
     geometrically there, so this costs a few dozen steps). Returns (the
@@ -172,7 +173,7 @@ def logistic_cross_entropy_plain(x, y, iterations=200):
             for b in range(k):
                 H[a, :, b, :] = X.T @ ((w * P[:, a] * ((a == b) - P[:, b]))[:, None] * X)
         H = H.reshape(k * X.shape[1], k * X.shape[1])
-        step = -np.linalg.lstsq(H, G.T.reshape(-1), rcond=None)[0].reshape(k, X.shape[1]).T  # (D, K)
+        step = newton_solve(H, G)  # (D, K) -(H + tiny damping)^-1 G: see newton_solve
         decrement = -(G * step).sum()
         if decrement < 1e-10:
             converged = True
@@ -454,6 +455,11 @@ def logistic_fit(design, y, k, newton_iter=100):
         start = np.log(np.where(counts > 0, counts, 1))
         start[-1] = 0
     tried = evaluate(start)
+    while True:  # a closed-form start can be far too large (directions where the classes barely spread): shrink
+        half = evaluate(start / 2)  # it while that lowers the loss, so no sample starts out certain of a wrong class
+        if not half[0] < tried[0]:
+            break
+        start, tried = start / 2, half
     if tried[0] < current[0]:
         W, current = start, tried
     loss, P, sample, z = current
@@ -473,7 +479,7 @@ def logistic_fit(design, y, k, newton_iter=100):
             break
         G = d.tmul(w[:, None] * (P - Y))  # (width, K) the gradient
         if isinstance(d, DenseDesign):
-            step, certain = newton_step_dense(d.x, P, w, G), True
+            step, certain = newton_step_dense(d.x, P, Y, w, G), True
         else:
             step, certain = newton_step_codes(d, P, w, G, state)
         decrement = -(G * step).sum()
@@ -498,11 +504,12 @@ def logistic_fit(design, y, k, newton_iter=100):
     return nll, converged
 
 
-def newton_step_dense(x, P, w, G):
+def newton_step_dense(x, P, Y, w, G):
     """-H^-1 G with H formed: H[(a,i),(b,j)] = sum_n w_n (p_na [a = b] - p_na p_nb) x_ni x_nj. x_ni x_nj is
     symmetric, so only its upper triangle (N, D(D+1)/2) is formed and multiplied by each factor once. Samples
-    whose prediction is certain (1 - max p < 1e-12) add nothing and are left out."""
-    use = 1 - P.max(1) > 1e-12
+    certain of their own class (p_ny > 1 - 1e-12) add at most 1e-12 w_n to H and to G and are left out; a sample
+    certain of a WRONG class stays (it adds little curvature but much gradient)."""
+    use = (P * Y).sum(1) < 1 - 1e-12
     x, p, w = x[use], P[use], w[use]
     (dim, k), (iu, ju) = G.shape, np.triu_indices(x.shape[1])
     pairs = x[:, iu] * x[:, ju]  # (N, T)
@@ -568,11 +575,14 @@ def newton_step_codes(d, P, w, G, state):
 
 
 def newton_solve(H, G):
-    """-H^-1 G, G (width, K) and H in (class, column) order. H is singular along changes that move no logit (every
-    class shifted alike; for codes also one latent's values against the intercept, and pairs fixed at -inf), where
-    the gradient has no component: rows with no curvature are left out and a tiny damping makes the rest definite."""
+    """-(H + delta I)^-1 G, G (width, K) and H in (class, column) order, delta = 1e-10 x H's largest diagonal entry.
+    H is singular along changes that move no logit (every class shifted alike; for codes also one latent's values
+    against the intercept, and pairs fixed at -inf); rows with neither curvature nor gradient are left out, and the
+    tiny damping makes the rest definite. A row with a gradient but (almost) no curvature (a sample certain of a
+    wrong class: the loss falls almost linearly there) keeps its gradient, so the step there is long and the
+    decrement -G.step large: such a fit is never taken as converged (the line search shortens the step)."""
     g = G.T.reshape(-1)
-    keep = H.diagonal() > 0
+    keep = (H.diagonal() > 0) | (g != 0)
     H = H[np.ix_(keep, keep)]  # a copy: the damping below leaves the caller's H as it was
     H[np.diag_indices(len(H))] += 1e-10 * max(H.diagonal().max(initial=0), 1e-300)
     try:

@@ -535,3 +535,30 @@ def test_benchmark_times_a_users_file(tmp_path, capsys):
     infomec.benchmark(str(tmp_path / "mine.npz"), discrete=True, repeats=1)
     out = capsys.readouterr().out
     assert "mine.npz" in out and "converged" in out
+
+
+def separable_values_with_a_misleading_direction(n=4000):
+    """Four classes separable along x1 (class c holds values c - 0.3 ... c + 0.3 on a 0.1 grid: gaps between
+    classes), so the loss's infimum is 0. x2 - x1 = 0.1 y tells the class too, except for two samples given
+    another class's offset: along that direction the classes barely spread, so a closed-form start (linear
+    discriminant analysis) puts huge weights there and predicts those two samples' wrong class with certainty
+    (the situation of a trained QLAE's codebook values, read out linearly)."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, n)
+    x1 = np.round(y + rng.uniform(-0.3, 0.3, n), 1)
+    offset = y.copy()
+    offset[:2] = (y[:2] + 2) % 4
+    return np.stack([x1, x1 + 0.1 * offset], 1), y
+
+
+def test_linear_fit_reaches_the_infimum_of_separable_classes_or_says_it_did_not():
+    """A linear read-out of separable classes: the infimum of the cross-entropy is 0 (InfoE 1). `converged` must mean
+    the fit is there, so: converged and a cross-entropy within the stated distance of 0."""
+    x, y = separable_values_with_a_misleading_direction()
+    h, converged = infomec.logistic_cross_entropy(("dense", infomec.standardise(x)), y[:, None])
+    plain, plain_converged = infomec.logistic_cross_entropy_plain(infomec.standardise(x), y)
+    assert plain_converged and plain < 1e-6  # the plain fit, from W = 0, gets there
+    assert converged and h[0] < 1e-6
+    s, z = y[:, None], x
+    r = infomec.infomec_training_time(np.concatenate([s, s // 2], 1), z, discrete=True)  # values read out linearly
+    assert r["converged"] and r["infoe"] > 1 - 1e-6
