@@ -36,6 +36,7 @@ import torch
 
 import data
 import infomec
+from lab import infomec_fast, infomec_tools
 import models
 
 # ----------------------------------------------------------------------------------------------------------
@@ -415,13 +416,14 @@ def fmt_time(seconds):
 # ----------------------------------------------------------------------------------------------------------
 # Evaluation: PSNR, codebook usage and InfoMEC (in both of the authors' flavours) on a fixed set, plus figures.
 def score_latents(sources, latents, values, discrete, active_fraction=1 / 20):
-    """InfoMEC of one evaluation set in both flavours of the authors' code (see infomec.infomec_training_time):
+    """InfoMEC of one evaluation set in both flavours of the authors' code (see infomec.FLAVOURS):
     the standalone metric (top-level keys: infom, infoe, infoc, n_active, infoe_converged, nmi) and the
     training-time one (under "training_flavour"). sources (N, n_s) ints; latents (N, n_z): integer codes if
     `discrete`, else continuous; values (N, n_z) floats: a scalar-quantized model's z_q (None otherwise), which
     the training-time flavour reads out linearly. Returns (dict for eval.json, standalone result for the heatmap)."""
-    standalone = infomec.infomec(sources, latents, discrete=discrete, active_fraction=active_fraction)
-    training = infomec.infomec_training_time(sources, latents if values is None else values, discrete=discrete)
+    standalone = infomec.infomec(sources, latents, discrete, "standalone", active_fraction=active_fraction,
+                                 **infomec_fast.FAST)
+    training = infomec.infomec(sources, latents if values is None else values, discrete, "training", **infomec_fast.FAST)
     keep = lambda r: {"infom": r["infom"], "infoe": r["infoe"], "infoc": r["infoc"], "n_active": r["n_active"],
                       "infoe_converged": bool(r["converged"])}  # False: InfoE is a lower bound (see infomec.py)
     result = {**keep(standalone), "nmi": standalone["nmi"].round(4).tolist(),
@@ -431,7 +433,7 @@ def score_latents(sources, latents, values, discrete, active_fraction=1 / 20):
 
 def save_latents(path, sources, latents, values):
     """The evaluation set's sources and latents (and quantized values), compressed and written atomically: enough
-    to rescore a run in either flavour without its checkpoint (`python sweep.py rescore`, `python infomec.py`)."""
+    to rescore a run in either flavour without its checkpoint (`python sweep.py rescore`, `python -m lab.infomec_tools`)."""
     arrays = {"sources": sources.astype(np.int16), "latents": latents.astype(np.int16 if latents.dtype.kind in "iu"
                                                                               else np.float32)}
     if values is not None:
@@ -487,7 +489,7 @@ def evaluate(args, model, dataset, out_dir, figures=True, latents_name="eval_lat
         result["infomec_error"] = str(e)
         standalone = None
     if figures and standalone is not None:
-        infomec.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
+        infomec_tools.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), source_names=dataset.factor_names,
                          title=args.model)  # the panel's title adds the three scores
     if figures and len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE) traversals
         draw_figures(model, dataset, indices[:8], codes, out_dir)
