@@ -96,7 +96,7 @@ def mutual_info_knn(z, s, k=10, by_z=None):
 # and only if no direction with a gradient was left out of H (newton_solve's `trusted`). The closed-form start
 # is halved while that lowers the loss: at full size it can make samples certain of a wrong class (LDA along
 # directions where the classes barely spread, naive Bayes summing many latents), where Newton's steps stall.
-SEPARABLE_LOSS, DECREMENT = 1e-7, 1e-8
+SEPARABLE_LOSS, DECREMENT = 1e-7, 1e-6
 DENSE_DESIGN_LIMIT = 2 ** 25  # codes' 0/1 design held dense up to this many entries (256 MB of float64)
 
 
@@ -217,7 +217,10 @@ def logistic_fit(design, y, k, newton_iter=100):
         else:
             step, certain = newton_step_codes(d, P, w, G, state)
         decrement = -(G * step).sum()
-        if decrement < DECREMENT and certain:
+        if decrement < DECREMENT and certain:  # converged; the last Newton step costs one evaluation and takes
+            tried = evaluate(W + step)  # the fit from about DECREMENT to about DECREMENT^2 of the infimum
+            if tried[0] <= loss:
+                loss, P, sample, z = tried
             converged = True
             break
         t = 1.0
