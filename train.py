@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 import torch
 
 import data
-import infomec
 import models
-from lab import baselines, figures, real_data, runs
+from lab import baselines, figures, infomec_tools, real_data, runs
 from quantizer import LatentQuantizer
 
 # ----------------------------------------------------------------------------------------------------------
@@ -271,7 +270,7 @@ def evaluate(args, model, dataset, out_dir, figures_too=True, latents_name="eval
     runs.save_latents(os.path.join(out_dir, latents_name), sources, codes.numpy(), values)
     standalone = runs.score_into(result, sources, codes.numpy(), values, model.discrete, args.active_fraction)
     if figures_too and standalone is not None:  # the panel's title adds the three scores
-        infomec.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), dataset.factor_names, title=args.model)
+        infomec_tools.plot_nmi(standalone, os.path.join(out_dir, "nmi.png"), dataset.factor_names, title=args.model)
     if figures_too and len(dataset.image_shape) == 3:  # images: reconstructions and (but for VQ-VAE) traversals
         figures.draw_figures(model, dataset, indices[:8], codes, out_dir)
     model.train()

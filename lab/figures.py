@@ -1,5 +1,5 @@
 """The figures of a run: reconstructions, GAN samples, latent traversals, and learning curves. (The NMI heatmap is
-infomec.plot_nmi.) Not part of the method; train.py and lab/sweep.py call these.
+lab/infomec_tools.plot_nmi.) Not part of the method; train.py and lab/sweep.py call these.
 """
 import os
 

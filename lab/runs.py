@@ -26,6 +26,7 @@ import torch
 
 import infomec
 import models
+from lab.infomec_fast import FAST
 
 # ----------------------------------------------------------------------------------------------------------
 # Flag checks. Every numeric flag's allowed range: (lowest, highest or None, what a low value means). The sizes
@@ -323,13 +324,13 @@ def curve_point(out_dir, step, result):
 # ----------------------------------------------------------------------------------------------------------
 # Scoring and keeping an evaluation set's latents (eval.json, eval_latents.npz: what lab/sweep.py reads).
 def score_latents(sources, latents, values, discrete, active_fraction=1 / 20):
-    """InfoMEC of one evaluation set in both flavours of the authors' code (see infomec.infomec_training_time):
+    """InfoMEC of one evaluation set in both flavours of the authors' code (see infomec.FLAVOURS):
     the standalone metric (top-level keys: infom, infoe, infoc, n_active, infoe_converged, nmi) and the
     training-time one (under "training_flavour"). sources (N, n_s) ints; latents (N, n_z): integer codes if
     `discrete`, else continuous; values (N, n_z) floats: a scalar-quantized model's z_q (None otherwise), which
     the training-time flavour reads out linearly. Returns (dict for eval.json, standalone result for the heatmap)."""
-    standalone = infomec.infomec(sources, latents, discrete=discrete, active_fraction=active_fraction)
-    training = infomec.infomec_training_time(sources, latents if values is None else values, discrete=discrete)
+    standalone = infomec.infomec(sources, latents, discrete, "standalone", active_fraction=active_fraction, **FAST)
+    training = infomec.infomec(sources, latents if values is None else values, discrete, "training", **FAST)
     keep = lambda r: {"infom": r["infom"], "infoe": r["infoe"], "infoc": r["infoc"], "n_active": r["n_active"],
                       "infoe_converged": bool(r["converged"])}  # False: InfoE is a lower bound (see infomec.py)
     result = {**keep(standalone), "nmi": standalone["nmi"].round(4).tolist(),
@@ -352,7 +353,7 @@ def score_into(result, sources, latents, values, discrete, active_fraction):
 
 def save_latents(path, sources, latents, values):
     """The evaluation set's sources and latents (and quantized values), compressed and written atomically: enough
-    to rescore a run in either flavour without its checkpoint (`python -m lab.sweep rescore`, `python infomec.py`)."""
+    to rescore a run in either flavour without its checkpoint (`python -m lab.sweep rescore`, `python -m lab.infomec_tools`)."""
     arrays = {"sources": sources.astype(np.int16), "latents": latents.astype(np.int16 if latents.dtype.kind in "iu"
                                                                               else np.float32)}
     if values is not None:

@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 import data  # noqa: E402
 import infomec  # noqa: E402
 import train  # noqa: E402
-from lab import real_data  # noqa: E402
+from lab import infomec_fast, infomec_tools, real_data  # noqa: E402
 from lab.figures import plot_curves  # noqa: E402
 from lab.runs import LOSS_FLAGS, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
 
@@ -247,7 +247,7 @@ def table(rows, runs, title, flavour="standalone", population_std=False, per_see
 
 def score_file(path, config):
     """Both flavours' scores of one saved evaluation set (sources, latents and, for QLAE, values: arrays only)."""
-    sources, latents, values = infomec.read_latents_file(path)  # arrays only
+    sources, latents, values = infomec_tools.read_latents_file(path)  # arrays only
     return score_latents(sources, latents, values, latents.dtype.kind in "iu",
                          config.get("active_fraction", 1 / 20))[0]
 
@@ -438,14 +438,14 @@ def heatmaps(root, names, path):
         if config is None or not os.path.exists(os.path.join(folder, "eval_latents.npz")):
             sys.exit(f"error: {folder} has no config.json and eval_latents.npz (a finished run's folder)")
         try:
-            s, z, _ = infomec.read_latents_file(os.path.join(folder, "eval_latents.npz"))
+            s, z, _ = infomec_tools.read_latents_file(os.path.join(folder, "eval_latents.npz"))
             results.append(infomec.infomec(s, z, z.dtype.kind in "iu",
-                                           active_fraction=config.get("active_fraction", 1 / 20)))
+                                           active_fraction=config.get("active_fraction", 1 / 20), **infomec_fast.FAST))
         except ValueError as e:
             sys.exit(f"error: {e}")
         if sources is None and config.get("dataset") in ("shapes3d", "dsprites") and not config.get("data_dir"):
             sources = data.get_dataset(config["dataset"], config.get("resolution", 32)).factor_names
-    infomec.plot_nmi(results, path, source_names=sources, title=list(names))
+    infomec_tools.plot_nmi(results, path, source_names=sources, title=list(names))
     print(f"wrote {path} (" + ", ".join(f"{n}: InfoM {r['infom']:.3f}" for n, r in zip(names, results)) + ")")
 
 
@@ -461,7 +461,7 @@ def main(argv=None):
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run (or draw the curves of) just these configurations")
     p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
-                   help="table: which of the authors' two InfoMEC flavours (see infomec.infomec_training_time)")
+                   help="table: which of the authors' two InfoMEC flavours (see infomec.FLAVOURS)")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
     p.add_argument("--per-seed", action="store_true", help="table: also each row's values seed by seed")
     p.add_argument("--out", help="curves, heatmaps: the figure to write (default curves.png, heatmaps.png)")

@@ -273,7 +273,8 @@ def test_a_dataset_smaller_than_the_figures_still_evaluates(tmp_path):
                                              ({"active_fraction": 0}, "active_fraction must be in")])
 def test_infomec_refuses_impossible_parameters(kwargs, message):
     import infomec
-    s, z, _ = infomec.synthetic("identity", n=200)
+    from lab import infomec_tools
+    s, z, _ = infomec_tools.synthetic("identity", n=200)
     with pytest.raises(ValueError, match=message):
         infomec.infomec(s, z, False, **kwargs)
 
@@ -318,7 +319,7 @@ def test_infomec_command_line_names_a_file_it_cannot_read(tmp_path, content):
     path = str(tmp_path / "f.npz")
     write_unreadable_npz(path, content)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = subprocess.run([sys.executable, os.path.join(root, "infomec.py"), path], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "lab.infomec_tools", path], cwd=root, capture_output=True, text=True)
     assert p.returncode != 0 and "Traceback" not in p.stderr and "unsafe" not in p.stderr
     assert f"error: {path}" in p.stderr and "sources" in p.stderr and len(p.stderr.strip().splitlines()) == 1
 

@@ -21,11 +21,11 @@ import sys
 import numpy as np  # noqa: F401
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from infomec import logistic_cross_entropy_plain  # noqa: E402
+from infomec import logistic_cross_entropy  # noqa: E402
 
 
 def fitted_cross_entropy(x, y):
-    return logistic_cross_entropy_plain(x, y)[0]
+    return logistic_cross_entropy(x, y)[0]
 
 
 def infoe(latents, sources):
