@@ -26,8 +26,8 @@ Two flavours (FLAVOURS). The authors' code computes the metric in two ways that 
   training (the metrics their training scripts log): k = 3; every latent pruned below 1/8 of the largest range;
     a quantized model is scored on its quantized VALUES (floats: each column a discrete variable for the MI,
     InfoE read out LINEARLY from the standardised values, so a value's place on its axis matters). Integer
-    codes (a VQ-VAE's slot indices) are read out one-hot in both; the authors' logger saw a VQ-VAE's quantized
-    embeddings instead (floats, 64 per slot), which this flavour scores like any quantized values.
+    codes (a VQ-VAE's slot indices) are read out one-hot in both, as the authors' logger does: its evaluation
+    (scripts/train_ae.py) scores a VQ-VAE on its indices, which their InfoE code one-hot encodes.
 Which one the paper's tables used is not written down, but the authors' repository points to one. Its training
 scripts (scripts/train_ae.py, scripts/train_gan.py) log only the training-time metrics
 (metrics/mutual_information.py, metrics/explicitness.py); the script that builds the tables (scripts/tables.py)
