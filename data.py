@@ -115,7 +115,8 @@ class Shapes3D(Procedural):
         u, v = cos * x + sin * y, -sin * x + cos * y  # (n, res, res), scene coordinates (camera roll)
         pixel = 2.0 / res
         floor = torch.clamp(0.5 + (v - 0.25) / pixel, 0, 1)  # (n, res, res), 1 below the horizon
-        # Object: signed distance (negative inside), centred on the horizon, in units of the radius.
+        # Object: signed distance (negative inside), centred just above the horizon (v = 0.15; horizon v = 0.25),
+        # in units of the radius.
         r = radius[:, None, None]
         px, py = u / r, (v - 0.15) / r  # (n, res, res)
         square = torch.maximum(px.abs(), py.abs()) - 0.8
@@ -148,7 +149,7 @@ class DSprites(Procedural):
         u, v = (cos * dx + sin * dy) / r, (-sin * dx + cos * dy) / r  # (n, res, res), sprite frame
         square = torch.maximum(u.abs(), v.abs()) <= 0.75
         ellipse = (u / 1.0) ** 2 + (v / 0.5) ** 2 <= 1
-        hu, hv = u * 1.1, -v * 1.1 + 0.15  # heart: (x^2 + y^2 - 1)^3 - x^2 y^3 <= 0, point up
+        hu, hv = u * 1.1, -v * 1.1 + 0.15  # heart: (x^2 + y^2 - 1)^3 - x^2 y^3 <= 0 (point down in the image)
         heart = (hu**2 + hv**2 - 1) ** 3 - hu**2 * hv**3 <= 0
         masks = torch.stack([square, ellipse, heart], 1)  # (n, 3, res, res)
         m = torch.gather(masks, 1, factors[:, 0, None, None, None].expand(n, 1, res, res))  # (n, 1, res, res)
@@ -186,7 +187,8 @@ def get_dataset(name, resolution=64):
 
 
 def eval_indices(dataset, n=10_000, seed=0):
-    """A fixed evaluation set: the same n distinct indices for every run and model (independent of --seed)."""
+    """A fixed evaluation set: the same n distinct indices for every run and model (independent of --seed).
+    Drawn from the same factor grid that training samples, as in the authors' code: no held-out split."""
     n = min(n, len(dataset))
     g = torch.Generator().manual_seed(seed)
     return torch.randperm(len(dataset), generator=g)[:n]  # (n,)

@@ -8,11 +8,14 @@ Given sources s (N x n_s, discrete ground-truth factors) and latents z (N x n_z)
     discrete z: plug-in MI of the contingency table; continuous z: the k-NN estimator of Ross (2014).
   active latents: codes: not constant; continuous: range > (largest range) * active_fraction (reference 1/20).
   InfoM = rescaled mean over active latents j of  max_i NMI_ij / sum_i NMI_ij   (each latent about one source?)
-  InfoC = rescaled mean over sources i of         max_j NMI_ij / sum_j NMI_ij   (each source in one latent?)
+          with n = n_s, the number of sources;
+  InfoC = rescaled mean over sources i of  max_j NMI_ij / sum_j NMI_ij, j over ACTIVE latents only
+          (each source in one latent?), with n = n_a, the number of active latents;
           "rescaled": (ratio - 1/n) / (1 - 1/n), so that chance (equal spread over n) is 0 and one-to-one is 1.
   InfoE = mean over sources of (H_null - H_model) / H_null: how much of a source's entropy a LINEAR
           (multinomial logistic) read-out of the latents removes; H_null = log K, the class-balanced
-          intercept-only model's cross-entropy. Codes are read out one-hot (a free weight per value).
+          intercept-only model's cross-entropy. Codes are read out one-hot (a free weight per value). InfoE
+          reads EVERY latent: the pruning of inactive latents applies to InfoM and InfoC only.
 
 Why not older metrics. MIG bins continuous latents into a histogram, so its value depends on the bin count and
 on outliers, and it only looks at the top two latents per source; DCI and SAP train predictors whose capacity
@@ -30,9 +33,10 @@ Two flavours (FLAVOURS). The authors' code computes the metric in two ways that 
     (scripts/train_ae.py) scores a VQ-VAE on its indices, which their InfoE code one-hot encodes.
 Which one the paper's tables used is not written down, but the authors' repository points to one. Its training
 scripts (scripts/train_ae.py, scripts/train_gan.py) log only the training-time metrics
-(metrics/mutual_information.py, metrics/explicitness.py); the script that builds the tables (scripts/tables.py)
-reads a per-run CSV that is not in the repository, and the only per-run InfoMEC numbers the scripts produce
-are those logged ones; metrics/infomec.py, the standalone metric, was added in August 2023, after the paper.
+(disentangle/metrics/mutual_information.py, explicitness.py); the script that builds the tables
+(scripts/tables_old.py) reads a per-run CSV (results/data.csv) that is not in the repository, and the only
+per-run InfoMEC numbers the scripts produce are those logged ones; disentangle/metrics/infomec.py, the
+standalone metric, was added in August 2023, after the paper.
 So the TRAINING flavour is most likely the one to hold against the paper's tables (an inference, not stated by
 the authors). Both are computed for every run; the standalone one is this function's default because it is
 the metric the authors publish for others to use.
@@ -49,12 +53,12 @@ random), so results are deterministic; InfoE's logistic regression is fitted to 
 instead of stopping after 100 L-BFGS iterations, which on trained models falls short (the QLAE of
 results/cpu-sweep/qlae-s0: InfoE 0.8612 with the authors' code, 0.8701 at the infimum); `converged` says whether
 the infimum was reached (see logistic_cross_entropy). The training flavour's InfoM and InfoC treat degenerate
-ratios as above (the authors' logger drops NaN ratios instead).
+ratios as above (the authors' logger drops a NaN ratio from InfoM's mean, and InfoC becomes NaN).
 
 Speed. This file computes every number plainly: the k-NN estimate point by point (O(N^2)) and InfoE's fit with
 the full Newton Hessian (slow on one-hot codes with many values). lab/infomec_fast.py computes the same numbers
-fast (tests/test_infomec.py checks they agree); train.py and the sweep pass its functions in through infomec()'s
-mi_knn and fit arguments.
+fast (tests/test_infomec.py checks they agree); lab/runs.py (which train.evaluate calls) and lab/sweep.py pass
+its functions in through infomec()'s mi_knn and fit arguments (`infomec(..., **FAST)`).
 """
 import numpy as np
 

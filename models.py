@@ -4,10 +4,11 @@ Paper: Hsu et al., NeurIPS 2023, the QLAE objective, the InfoGAN variants, and t
   AE    loss = reconstruction
   QLAE  loss = reconstruction + 0.01 * quantization_loss + 0.01 * commitment_loss
 where reconstruction is binary cross-entropy between decoder logits and the pixels in [0, 1], averaged over
-pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean). The weights are set in
-train.py's recipe block and passed in.
+pixels and then over the batch (so the 0.01 weights are relative to a per-pixel mean). The weights are the
+defaults of train.py's Args (--quantization-weight, --commitment-weight, --gp-weight, ...), passed in.
   InfoWGAN-GP / QLInfoWGAN-GP: the decoder is the generator, fed only the code z; the encoder is the critic's
-  trunk, and its latent head is InfoGAN's Q-head that predicts z from the image.
+  trunk, and its latent head is InfoGAN's Q-head that predicts z from the image. (Every encoder below is a trunk
+  `features(x)` followed by `head`, a Linear to n_z; the critic adds `value_head` on the same features.)
 
 Networks (every model uses the same two classes):
   "paper"  12 conv layers (widths 32..256, kernels 3,3,4, strides 1,1,2), InstanceNorm + LeakyReLU(0.2), MLP
@@ -17,7 +18,7 @@ Networks (every model uses the same two classes):
            code). Exactly 3,684,524 + 3,967,136 parameters for 3 x 64 x 64 images and 12 latents.
   "small"  the paper's small variant: 4 conv layers (k4 s2; widths 64, 128, 256, 512), MLP [512].
   "cpu"    a narrower 4-layer pair (widths 32, 64, 96, 128, MLP [256]) that learns the 32 px benchmark in
-           minutes on two CPU cores; same block structure as "paper".
+           minutes on two CPU cores; the same layer types, four k4/s2 layers as in "small".
   dense    MLP encoder / decoder for vector data (the `vector` dataset of the tests).
 The baselines and the VQ-VAE ablation (beta-VAE, beta-TCVAE, BioAE, VQ-VAE) are built from these same classes
 in lab/baselines.py.
@@ -100,7 +101,7 @@ def ae_loss(model, x):
 
 
 def qlae_loss(model, x, quantization_weight, commitment_weight):
-    """reconstruction of the decoder fed z_q straight-through + the two routed losses (the paper: 0.01 each)."""
+    """reconstruction of the decoder fed z_q straight-through + the two stop-gradient losses (the paper: 0.01 each)."""
     z_c = model.encoder(x)  # (B, n_z) continuous
     z_q, indices = model.quantizer(z_c)  # (B, n_z) values, (B, n_z) integers
     recon = reconstruction_loss(model.decoder(straight_through(z_c, z_q)), x)
@@ -171,8 +172,9 @@ def latent_terms(model, z_hat, z):
 
 def critic_loss(model, real, z, w, generator=None):
     """D(fake) - D(real) + 10 GP + 200 latent (+ 0.01 quantization + 0.01 commitment for QL); the weights come in
-    the dict w (train.py's recipe). The fake batch is made from z without a graph: this trains the critic (and
-    Q-head) only."""
+    the dict w (train.py's Args). The fake batch is made from z without a graph: this trains the critic (and
+    Q-head) only. So here the commitment term pulls the Q-head's prediction to its value, and the quantization
+    term, whose gradient reaches only the codebook (held by the generator's optimiser), has no effect."""
     with torch.no_grad():
         fake = torch.sigmoid(model.decoder(z))  # (B, C, H, W) in [0, 1], like the data
     d_real, _ = model.critic(real)  # (B,)

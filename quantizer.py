@@ -16,8 +16,10 @@ Because every code is assembled from a few reusable scalars per dimension, and h
 train.py) keeps the networks from memorising arbitrary combinations, the decoder must give each value a
 consistent meaning: this is the inductive bias toward disentanglement.
 
-Why initialise each codebook evenly from -0.5 to 0.5: a deterministic, ordered grid centred on zero uses
-every value from the start (no dead codes) and matches the small scale of a freshly initialised encoder head.
+Why initialise each codebook evenly from -0.5 to 0.5 (the authors' choice): a deterministic, ordered grid
+centred on zero, at the small scale of a freshly initialised encoder head. It does not make every value used
+from the start (a fresh encoder's outputs may span only part of the grid); the two losses pull the values and
+the encodings together as training goes.
 
 Shape legend: B batch, n_z latent dimensions, n_v values per latent.
 
@@ -70,7 +72,8 @@ class LatentQuantizer(nn.Module):
     def sample(self, n, generator=None):
         """n codes drawn independently and uniformly from each dimension's codebook (used by QLInfoWGAN-GP)."""
         device = self.values.device
-        indices = torch.randint(self.values_per_latent, (n, self.n_latents), generator=generator, device=device)  # (n, n_z)
+        indices = torch.randint(self.values_per_latent, (n, self.n_latents), generator=generator,
+                                device=device)  # (n, n_z)
         return self.lookup(indices), indices  # (n, n_z), (n, n_z)
 
     def usage(self, indices):
@@ -109,5 +112,5 @@ if __name__ == "__main__":
     print(f"quantization_loss = {ql.item():.4f}  commitment_loss = {cl.item():.4f}")
     (ql + cl).backward()
     print("d(losses)/d z_c (from commitment only):\n", z_c.grad)
-    print("d(losses)/d codebook (from quantization only; rows of unused values are 0):\n", q.values.grad)
+    print("d(losses)/d codebook (from quantization only; entries of unused values are 0):\n", q.values.grad)
     print("a uniform sample from the codebooks:\n", q.sample(2)[0].detach())

@@ -37,8 +37,8 @@ from lab import baselines, figures, infomec_tools, real_data, runs
 from quantizer import LatentQuantizer
 
 # ----------------------------------------------------------------------------------------------------------
-# The paper's recipe. AdamW, constant learning rate 1e-3, betas (0.9, 0.999); the decayed group's gradients
-# clipped element-wise to [-1, 1]; batch 128 for 200 000 steps (--preset paper). Each number has a flag (Args).
+# The paper's recipe, from its appendix and the authors' configs. AdamW, constant lr 1e-3, betas (0.9, 0.999);
+# decayed gradients clipped element-wise to [-1, 1]; batch 128, 200 000 steps (--preset paper); each has a flag.
 WEIGHT_DECAY = {  # AdamW's decoupled weight decay per model (--weight-decay): the second half of the method
     "qlae": 0.1,  # "unusually high": keeps the nets too small to memorise an arbitrary map from codes to images
     "ae": 0.0, "vae": 0.0, "tcvae": 0.0, "bioae": 1e-4, "vqvae": 0.01,  # the baselines' own settings
@@ -78,8 +78,8 @@ class Args:
     adam_beta1: float = flag(0.9, "AdamW beta1; GANs default to 0")
     adam_beta2: float = flag(0.999, "AdamW beta2; GANs default to 0.9")
     grad_clip: float = flag(1.0, "element-wise gradient clip of the decayed group: each entry to [-c, c]")
-    weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = WEIGHT_DECAY's value "
-                                     "for the model (qlae 0.1, ae 0, infogan 1e-4, qlinfogan 1e-3)")
+    weight_decay: float = flag(-1.0, "AdamW decoupled weight decay on the decayed group; -1 = the paper's value "
+                                     "(WEIGHT_DECAY, then PER_DATASET: qlae 0.1, on MPI3D 0.001; ae 0)")
     beta: float = flag(-1.0, "beta-VAE KL weight; -1 = the paper's value for the dataset (Shapes3D: 3)")
     beta_tc: float = flag(-1.0, "beta-TCVAE total-correlation weight; -1 = the paper's (Shapes3D: 3)")
     activity_weight: float = flag(-1.0, "BioAE activity (mean z^2) weight; -1 = the paper's (0.01)")
@@ -90,10 +90,10 @@ class Args:
     gp_weight: float = flag(10.0, "GANs: gradient penalty")
     latent_weight: float = flag(200.0, "GANs: latent (code) reconstruction, InfoGAN's term")
     critic_steps: int = flag(5, "GANs: critic updates per generator update")
-    values_per_latent: int = flag(10, "values in each latent's scalar codebook (qlae)")
+    values_per_latent: int = flag(10, "values in each latent's scalar codebook (qlae, qlinfogan)")
     n_latents: int = flag(0, "number of latents; 0 = 2 x the number of sources")
-    global_codebook: bool = flag(False, "ablation: one scalar codebook shared by every latent (qlae)")
-    frozen_values: bool = flag(False, "ablation: keep the codebook values at their initial grid (qlae)")
+    global_codebook: bool = flag(False, "ablation: one scalar codebook shared by every latent (qlae, qlinfogan)")
+    frozen_values: bool = flag(False, "ablation: the codebook values stay at their initial grid (qlae, qlinfogan)")
     seed: int = flag(0, "seeds the weights and the training batches")
     device: str = flag("auto", "auto (cuda, then mps, then cpu), cpu, cuda or mps")
     out_dir: str = flag("", "run folder; empty = runs/MODEL-DATASET-sSEED-TIME")
@@ -106,8 +106,8 @@ class Args:
     channels_last: bool = flag(False, "speed: channels-last memory layout (lab/runs.py, speed_setup)")
     compile: bool = flag(False, "speed: torch.compile the encoder and decoder (autoencoders only)")
     bf16: bool = flag(False, "speed: bfloat16 autocast of the forward pass (for GPUs)")
-    active_fraction: float = flag(1 / 20, "InfoMEC pruning of continuous latents: active if range > max range x "
-                                          "this (reference 1/20; the authors' training logger used 1/8)")
+    active_fraction: float = flag(1 / 20, "standalone InfoMEC's pruning of continuous latents: active if range > "
+                                          "max range x this (the training flavour's 1/8 is in infomec.FLAVOURS)")
 
 
 def parse_args(argv=None):
@@ -318,8 +318,8 @@ def main(argv=None):
                 means = {k: v / counts[k] for k, v in sums.items()}
                 runs.log(args, step, means, images, t_data, time.time() - t_start - eval_seconds)
                 sums, counts = {}, {}
-            if args.eval_every and step % args.eval_every == 0 and step < args.steps:  # a learning-curve point,
-                t0, rng = time.time(), torch.get_rng_state()  # before the checkpoint: a kill in between redoes it
+            if args.eval_every and step % args.eval_every == 0 and step < args.steps:  # a curve point, before the
+                t0, rng = time.time(), torch.get_rng_state()  # checkpoint (a resume redoes it); random state put back
                 result = evaluate(args, model, dataset, args.out_dir, False, runs.curve_latents(args.out_dir, step))
                 torch.set_rng_state(rng)
                 eval_seconds += time.time() - t0
@@ -339,7 +339,9 @@ def main(argv=None):
                 figures.plot_curves([[runs.read_jsonl(os.path.join(args.out_dir, "curves.jsonl"))]],
                                     os.path.join(args.out_dir, "curves.png"), [args.model])
             runs.write_json(result, os.path.join(args.out_dir, "eval.json"))
-    print("final:", json.dumps({k: round(v, 4) for k, v in result.items() if isinstance(v, float)}))
+    shown = lambda r: json.dumps({k: round(v, 4) for k, v in r.items() if isinstance(v, float)})  # the scores
+    print("final:", shown(result))  # top level: the standalone InfoMEC; then the training-time flavour's
+    print("final, training-time flavour:", shown(result.get("training_flavour", {})))
     print(f"figures (PNG) and eval.json in {args.out_dir}")
     return result
 
