@@ -163,7 +163,8 @@ def test_table_groups_run_folders_by_their_flags(tmp_path):
                                             ("qlae", 0.0, 0.5), ("ae", 0.0, 0.4)]):
         folder = tmp_path / f"run{i}"
         folder.mkdir()
-        (folder / "config.json").write_text(json.dumps(full_config(model, weight_decay=wd)))
+        # seeds 0, 1, 2 for the three QLAE runs: a row holds each seed once (a seed twice is refused, see below)
+        (folder / "config.json").write_text(json.dumps(full_config(model, weight_decay=wd, seed=i % 3)))
         (folder / "eval.json").write_text(json.dumps({"infom": infom, "infoe": 0.5, "infoc": 0.3, "psnr": 30.0}))
     text = sweep.table(sweep.ABLATION, sweep.load_runs(str(tmp_path)), "t")
     assert f"| QLAE | 3 | 0.90 ± {4.303 * 0.1 / math.sqrt(3):.2f} |" in text
@@ -180,6 +181,68 @@ def test_table_groups_run_folders_by_their_flags(tmp_path):
     assert "| QLInfoWGAN-GP w/o weight decay | 1 | 0.70 |" in text and "| QLInfoWGAN-GP | 0 |" in text
     assert "| QLAE | 3 |" in text and "runs in no row" in text and "odd" in text  # weight decay 1.0: reported
     assert "note: the AE row mixes runs of different settings" in text
+
+
+def test_table_rows_hold_one_setting_and_each_seed_once(tmp_path, capsys):
+    """A backup copy of a run inside the root (root/old/ae-s0) is not counted again: the AE line is refused and
+    both folders are named. Runs that differ in a flag defining the run (data_dir, n_latents, values_per_latent,
+    eval_size) are never averaged: each setting gets its own line, named by what differs. Flags that do not
+    change what a run computes (device, log_every, out_dir) do not split a row."""
+    def put(path, model, infom, **changes):
+        folder = tmp_path / path
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text(json.dumps(full_config(model, out_dir=str(path), **changes)))
+        (folder / "eval.json").write_text(json.dumps({"infom": infom, "infoe": 0.5, "infoc": 0.3, "psnr": 30.0}))
+    put("ae-s0", "ae", 0.4, seed=0)
+    put("ae-s1", "ae", 0.5, seed=1)
+    put("old/ae-s0", "ae", 0.4, seed=0)  # the backup copy
+    put("vae-s0", "vae", 0.3, seed=0, log_every=10, device="cpu")
+    put("vae-s1", "vae", 0.5, seed=1, log_every=250, device="cuda")  # same setting: one line, n = 2
+    put("qlae-s0", "qlae", 0.8, seed=0)
+    put("qlae-s1", "qlae", 0.6, seed=1, n_latents=24)
+    put("tcvae-s0", "tcvae", 0.2, seed=0, eval_size=300)
+    put("tcvae-s1", "tcvae", 0.4, seed=1)
+    put("bioae-s0", "bioae", 0.1, seed=0, data_dir="/data/shapes3d")
+    put("bioae-s1", "bioae", 0.3, seed=1)
+    put("qlae-global-s0", "qlae", 0.7, seed=0, global_codebook=True, values_per_latent=5)
+    put("qlae-global-s1", "qlae", 0.9, seed=1, global_codebook=True)
+    text = sweep.tables(sweep.load_runs(str(tmp_path)), ("standalone",))
+    assert "| AE | refused |" in text and "| AE | 3 |" not in text
+    assert f"seed 0 2 times ({tmp_path / 'ae-s0'}, {tmp_path / 'old' / 'ae-s0'})" in text
+    assert "| β-VAE | 2 | 0.40 ±" in text
+    assert "| QLAE (n_latents 0) | 1 | 0.80 |" in text and "| QLAE (n_latents 24) | 1 | 0.60 |" in text
+    assert "| β-TCVAE (eval_size 300) | 1 | 0.20 |" in text and "| β-TCVAE (eval_size 10000) | 1 | 0.40 |" in text
+    assert '| BioAE (data_dir "") | 1 | 0.30 |' in text and '| BioAE (data_dir "/data/shapes3d") | 1 | 0.10 |' in text
+    assert "| QLAE w/ global codebook (values_per_latent 5) | 1 | 0.70 |" in text
+    assert "| QLAE w/ global codebook (values_per_latent 10) | 1 | 0.90 |" in text
+    assert "note: the QLAE row mixes runs of different settings (they differ in n_latents)" in text
+    with pytest.raises(SystemExit, match="1 table lines refused.*AE: seed 0 in"):
+        sweep.main(["table", str(tmp_path)])
+    assert "| AE | refused |" in capsys.readouterr().out
+
+
+def test_strongest_prints_each_sources_largest_nmi_per_configuration(tmp_path, capsys):
+    """`sweep.py strongest ROOT`: per source, the largest NMI any one latent has, per configuration of the tables
+    and over every run, with the run that reaches it, in the flavour asked for (the figure results/README.md's
+    salience sentence rests on)."""
+    nmi = {"ae-s0": [[0.1, 0.2], [0.3, 0.0]] + [[0.0, 0.0]] * 4, "ae-s1": [[0.5, 0.1], [0.0, 0.2]] + [[0.0, 0.0]] * 4,
+           "qlae-s0": [[0.05, 0.0], [0.0, 0.7]] + [[0.0, 0.1]] * 4}
+    for name, matrix in nmi.items():
+        (tmp_path / name).mkdir()
+        config = full_config(name.split("-")[0], seed=int(name[-1]))
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        training = [[v / 2 for v in row] for row in matrix]  # another flavour, other values
+        (tmp_path / name / "eval.json").write_text(json.dumps({"nmi": matrix, "training_flavour": {"nmi": training}}))
+    sweep.main(["strongest", str(tmp_path), "--flavour", "standalone"])
+    out = capsys.readouterr().out
+    assert "| configuration | floor_hue | wall_hue | object_hue | scale | shape | orientation |" in out
+    assert "| AE | 0.500 ae-s1 | 0.300 ae-s0 | 0.000 " in out
+    assert "| QLAE | 0.050 qlae-s0 | 0.700 qlae-s0 | 0.100 qlae-s0 |" in out
+    assert "| any run | 0.500 ae-s1 | 0.700 qlae-s0 | 0.100 qlae-s0 |" in out
+    sweep.main(["strongest", str(tmp_path)])  # both flavours, the training-time one first
+    out = capsys.readouterr().out
+    assert out.index("(training InfoMEC)") < out.index("(standalone InfoMEC)")
+    assert "| any run | 0.250 ae-s1 | 0.350 qlae-s0 | 0.050 qlae-s0 |" in out
 
 
 def test_sweep_prints_one_command_per_run(capsys):
