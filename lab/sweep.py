@@ -4,7 +4,8 @@ Run from the repository's root, as `python lab/sweep.py ...` or `python -m lab.s
     python lab/sweep.py run --seeds 0 1 2                 # every run, one after another (finished ones are skipped,
                                                       # interrupted ones resumed); --jobs N runs N at once
     python lab/sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
-    python lab/sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
+    python lab/sweep.py table runs/sweep                  # markdown tables from whatever run folders are there (a
+                                                      # line per setting; a seed found twice is refused by name)
     python lab/sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
     python lab/sweep.py table runs/sweep --flavour training   # one flavour only (default: both, training-time first)
     python lab/sweep.py table runs/sweep --per-seed       # also each row's values seed by seed
@@ -248,7 +249,9 @@ def row_groups(rows_runs):
     order = lambda key: [(0, v, "") if isinstance(v, float) else (1, 0, v) for v in (key[i][1] for i in differ)]
     out = []
     for key in sorted(keys, key=order):
-        members = sorted(groups[key], key=lambda m: (str(type(m[1].get("seed"))), m[1].get("seed") or 0, m[0]))
+        seed = lambda m: m[1].get("seed")  # an int in every config.json train.py writes; anything else sorts last
+        members = sorted(groups[key], key=lambda m: (not isinstance(seed(m), int), seed(m) if isinstance(seed(m), int)
+                                                     else 0, str(seed(m)), m[0]))
         folders = {}
         for folder, config, _ in members:
             folders.setdefault(config.get("seed"), []).append(folder)
@@ -615,7 +618,7 @@ def main(argv=None):
         flavours = ("training", "standalone") if a.flavour == "both" else (a.flavour,)
         print(tables(runs, flavours, a.population_std, a.per_seed))
         refused = refused_rows(runs)
-        if refused:
+        if refused and a.action == "table":  # (rescore has done its work: the notes above name the copies)
             sys.exit(f"error: {len(refused)} table lines refused, each holds a seed twice ({'; '.join(refused)}): "
                      "move the copies out of the root")
         return

@@ -665,6 +665,9 @@ def test_every_run_figure_in_results_readme_is_rebuilt_from_the_kept_artefacts(c
         ours = [cell.split(" (")[0] for cell in row.strip("| ").split(" | ")[1:4]]
         assert ours == [f"{result[k]:.4f}" for k in ("infom", "infoe", "infoc")], row
 
+    # The speed sections time this machine (out of scope), but one score is quoted there: the default run's.
+    check_phrases(readme, [f"Both runs end in the same scores (InfoM {q0['infom']:.4f})"])
+
     # Out with what the tests above verified: the tables, the seed-by-seed lines, the phrases.
     about_runs = sections(readme, ("The default run, looked at", "The paper's tables at CPU scale (both flavours)",
                                    "The GAN family at CPU scale (both flavours)"))
