@@ -4,15 +4,17 @@ Run from the repository's root, as `python lab/sweep.py ...` or `python -m lab.s
     python lab/sweep.py run --seeds 0 1 2                 # every run, one after another (finished ones are skipped,
                                                       # interrupted ones resumed); --jobs N runs N at once
     python lab/sweep.py print --seeds 0 1 2 > runs.txt    # one command per line, for GNU parallel or a Slurm array
-    python lab/sweep.py table runs/sweep                  # markdown tables from whatever run folders are there
+    python lab/sweep.py table runs/sweep                  # markdown tables from whatever run folders are there (a
+                                                      # line per setting; a seed found twice is refused by name)
     python lab/sweep.py rescore runs/sweep                # score finished runs (and their learning curves) again
-    python lab/sweep.py table runs/sweep --flavour training   # one flavour only (default: both, one after the other)
+    python lab/sweep.py table runs/sweep --flavour training   # one flavour only (default: both, training-time first)
     python lab/sweep.py table runs/sweep --per-seed       # also each row's values seed by seed
     python lab/sweep.py curves runs/study --only qlae qlae-nowd --out curves.png   # learning curves, mean and band
     python lab/sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python lab/sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
     python lab/sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
     python lab/sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
+    python lab/sweep.py strongest runs/sweep              # per source, its largest NMI with one latent, per model
 
 Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
@@ -38,7 +40,7 @@ import infomec  # noqa: E402
 import train  # noqa: E402
 from lab import infomec_fast, infomec_tools, real_data  # noqa: E402
 from lab.figures import plot_curves  # noqa: E402
-from lab.runs import LOSS_FLAGS, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
+from lab.runs import LOSS_FLAGS, config_of, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
 
 # (folder name, row label, train.py flags). The table rows, in the paper's order.
 MAIN = [
@@ -167,14 +169,17 @@ def config_mismatch(config, cmd):
 
 
 def load_runs(root):
-    """Every finished run folder under root: (config, eval) pairs. Unreadable files are reported and skipped."""
+    """Every finished run folder under root, at any depth: (folder, config, eval) triples, in folder order.
+    Unreadable files are reported and skipped. A copy of a run kept inside root (say root/old/ae-s0) is found
+    too: the tables refuse a row that holds a seed twice and name both folders (see table)."""
     found = []
-    for dirpath, _, files in os.walk(root):
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()  # a stable order, whatever the file system's
         if "eval.json" in files and "config.json" in files:
             config = read_json(os.path.join(dirpath, "config.json"))
             result = read_json(os.path.join(dirpath, "eval.json"))
             if config is not None and result is not None:
-                found.append((config, result))
+                found.append((dirpath, config, result))
     return found
 
 
@@ -204,6 +209,59 @@ def in_row(config, flags):
     return all(config[f] == v for f, v in zip(ROW_FIELDS, resolved))
 
 
+# What a run computes is defined by every field of its config.json except these: the seed (a row's runs differ in
+# it), where it ran and wrote, how often it logged, saved or drew a learning-curve point (training does not depend
+# on them), the preset's name (its values are in the resolved fields), and layouts that compute the same function.
+NOT_SETTING = ("seed", "device", "out_dir", "resume", "preset", "log_every", "ckpt_every", "eval_every",
+               "channels_last", "compile", "snapshot_of")
+
+
+@functools.lru_cache(maxsize=None)
+def model_defaults(model):
+    """Every flag's value for this model when none is given: what a config.json written before a flag existed
+    was trained with (e.g. the GANs' Adam betas)."""
+    try:
+        return config_of(train.parse_args(["--model", model, "--out-dir", "-"]))
+    except SystemExit:  # no such model: such a run is in no row anyway
+        return {f.name: f.default for f in dataclasses.fields(train.Args)}
+
+
+def setting(config):
+    """The run's setting: every field that defines what it computes (NOT_SETTING aside), missing ones at the
+    model's defaults, numbers as floats (a weight decay of 0 is one of 0.0). Runs of one row and setting differ
+    only in their seed."""
+    defaults = model_defaults(str(config.get("model")))
+    names = [f.name for f in dataclasses.fields(train.Args) if f.name not in NOT_SETTING] + ["lr_changes"]
+    values = [config.get(f, defaults.get(f)) for f in names]
+    return tuple((f, float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else json.dumps(v))
+                 for f, v in zip(names, values))
+
+
+def row_groups(rows_runs):
+    """One row's runs split by setting: [(suffix, runs in seed order, {seed: folders} of seeds found twice)]. The
+    suffix names what sets a group apart ("" when the row holds one setting), e.g. "steps 9000"."""
+    groups = {}
+    for run in rows_runs:
+        groups.setdefault(setting(run[1]), []).append(run)
+    keys = list(groups)
+    differ = [i for i in range(len(keys[0]) if keys else 0) if len({key[i][1] for key in keys}) > 1]
+    # numbers as numbers (steps 6000 before 30000), anything else as text, after them
+    order = lambda key: [(0, v, "") if isinstance(v, float) else (1, 0, v) for v in (key[i][1] for i in differ)]
+    out = []
+    for key in sorted(keys, key=order):
+        seed = lambda m: m[1].get("seed")  # an int in every config.json train.py writes; anything else sorts last
+        members = sorted(groups[key], key=lambda m: (not isinstance(seed(m), int), seed(m) if isinstance(seed(m), int)
+                                                     else 0, str(seed(m)), m[0]))
+        folders = {}
+        for folder, config, _ in members:
+            folders.setdefault(config.get("seed"), []).append(folder)
+        twice = {seed: f for seed, f in folders.items() if len(f) > 1}
+        suffix = ", ".join(f"{key[i][0]} {key[i][1]:g}" if isinstance(key[i][1], float) else f"{key[i][0]} {key[i][1]}"
+                           for i in differ)
+        out.append((suffix, members, twice))
+    return out
+
+
 def flavour_of(result, flavour):
     """The metrics of one eval.json in one InfoMEC flavour: "standalone" (top level) or "training" (the authors'
     training-time logger: eval.json's "training_flavour"). PSNR is the same in both."""
@@ -213,36 +271,56 @@ def flavour_of(result, flavour):
 
 
 def table(rows, runs, title, flavour="standalone", population_std=False, per_seed=False):
-    """One markdown table (mean ± 95% CI per row); per_seed: then each row's values seed by seed, in seed order."""
+    """One markdown table (mean ± 95% CI per row); per_seed: then each row's values seed by seed, in seed order.
+    A row holds one setting and each seed once: runs of one configuration in different settings (say other
+    --steps or --n-latents) get a line each, named by what differs; a line that would hold a seed twice (a copy of a
+    run folder under root) is refused, and the folders are named."""
     lines = [f"**{title}** ({flavour} InfoMEC)", "", "| model | n | InfoM | InfoE | InfoC | PSNR (dB) |",
              "|---|---|---|---|---|---|"]
     notes, seeds = [], []
     for _, label, flags in rows:
-        members = sorted(((c, r) for c, r in runs if in_row(c, flags)), key=lambda m: m[0].get("seed", 0))
-        if per_seed and members:
-            by_seed = [flavour_of(r, flavour) for _, r in members]
-            cells = [f"{name} " + ", ".join("–" if r.get(m) is None else f"{r[m]:.{1 if m == 'psnr' else 3}f}"
-                                            for r in by_seed)
-                     for m, name in zip(METRICS, ("InfoM", "InfoE", "InfoC", "PSNR"))]
-            seeds.append(f"- {label} (seeds {', '.join(str(c.get('seed')) for c, _ in members)}): " + "; ".join(cells))
-        scales = {tuple(c.get(f) for f in SCALE_FIELDS) for c, _ in members}
-        if len(scales) > 1:
-            notes.append(f"note: the {label} row mixes runs of different settings {SCALE_FIELDS}: {sorted(scales, key=str)}")
-        results = [flavour_of(r, flavour) for _, r in members]
-        if not results:
+        groups = row_groups([run for run in runs if in_row(run[1], flags)])
+        if len(groups) > 1:
+            notes.append(f"note: the {label} row mixes runs of different settings (they differ in "
+                         f"{', '.join(sorted({p.rsplit(' ', 1)[0] for g in groups for p in g[0].split(', ')}))}): "
+                         "one line per setting")
+        if not groups:
             lines.append(f"| {label} | 0 | | | | |")
-            continue
-        cells = []
-        for metric in METRICS:
-            values = [r[metric] for r in results if r.get(metric) is not None]  # a run may lack InfoMEC
-            if not values:
-                cells.append("")
+        for suffix, members, twice in groups:
+            name = f"{label} ({suffix})" if suffix else label
+            if twice:
+                lines.append(f"| {name} | refused | | | | |")
+                notes.extend(f"refused: the {name} row holds seed {seed} {len(folders)} times ({', '.join(folders)}): "
+                             "a copy of a run? move it out of the root" for seed, folders in twice.items())
                 continue
-            mean, hw = mean_ci(values, population_std)
-            digits = 1 if metric == "psnr" else 2
-            cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
-        lines.append(f"| {label} | {len(results)} | " + " | ".join(cells) + " |")
+            results = [flavour_of(r, flavour) for _, _, r in members]
+            if per_seed:
+                cells = [f"{n} " + ", ".join("–" if r.get(m) is None else f"{r[m]:.{1 if m == 'psnr' else 3}f}"
+                                             for r in results)
+                         for m, n in zip(METRICS, ("InfoM", "InfoE", "InfoC", "PSNR"))]
+                seeds.append(f"- {name} (seeds {', '.join(str(c.get('seed')) for _, c, _ in members)}): "
+                             + "; ".join(cells))
+            cells = []
+            for metric in METRICS:
+                values = [r[metric] for r in results if r.get(metric) is not None]  # a run may lack InfoMEC
+                if not values:
+                    cells.append("")
+                    continue
+                mean, hw = mean_ci(values, population_std)
+                digits = 1 if metric == "psnr" else 2
+                cells.append(f"{mean:.{digits}f} ± {hw:.{digits}f}" if hw == hw else f"{mean:.{digits}f}")
+            lines.append(f"| {name} | {len(results)} | " + " | ".join(cells) + " |")
     return "\n".join(lines + ([""] + seeds if seeds else []) + ([""] + notes if notes else []))
+
+
+def refused_rows(runs):
+    """The rows' lines that table refuses (a seed found twice in one setting), as 'label: seed S in FOLDERS'."""
+    found = []
+    for _, label, flags in {r[0]: r for r in MAIN + ABLATION + GAN}.values():
+        for suffix, _, twice in row_groups([run for run in runs if in_row(run[1], flags)]):
+            found += [f"{label}{f' ({suffix})' if suffix else ''}: seed {seed} in {', '.join(folders)}"
+                      for seed, folders in twice.items()]
+    return found
 
 
 def score_file(path, config):
@@ -368,13 +446,46 @@ def snapshot(root, step, into):
     return made, refused
 
 
-def tables(runs, flavours=("standalone", "training"), population_std=False, per_seed=False):
+def tables(runs, flavours=("training", "standalone"), population_std=False, per_seed=False):
+    """The three tables (main comparison, ablations, GANs) in each flavour: the training-time flavour first, the
+    one to hold against the paper's tables (results/README.md says why), then the standalone one."""
     text = "\n\n".join(table(rows, runs, title, flavour, population_std, per_seed) for flavour in flavours
                         for rows, title in ((MAIN, "Main comparison"), (ABLATION, "Ablations"), (GAN, "GANs")))
-    outside = [c.get("out_dir", "?") for c, _ in runs if not any(in_row(c, f) for _, _, f in MAIN + ABLATION + GAN)]
+    outside = [folder for folder, c, _ in runs if not any(in_row(c, f) for _, _, f in MAIN + ABLATION + GAN)]
     if outside:
         text += f"\n\nruns in no row (their flags match no configuration above): {', '.join(sorted(outside))}"
     return text
+
+
+def strongest(runs, root, flavour="training"):
+    """Per source, the largest NMI it has with any one latent (active or not; eval.json's `nmi`), for each
+    configuration of the tables (over its runs) and over every run, with the run folder that reaches it: how
+    strongly a source is encoded anywhere. A markdown table."""
+    width = {len(flavour_of(r, flavour).get("nmi") or []) for _, _, r in runs}
+    if len(width) != 1 or 0 in width:
+        sys.exit(f"error: the runs under {root} do not all have an NMI matrix over the same sources ({sorted(width)} "
+                 "sources): table runs of one dataset, scored by this release (rescore them)")
+    first = runs[0][1]
+    names = [f"s{i}" for i in range(width.pop())]
+    if first.get("dataset") in ("shapes3d", "dsprites") and not first.get("data_dir"):
+        names = list(data.get_dataset(first["dataset"], first.get("resolution", 32)).factor_names)[:len(names)]
+    lines = [f"**Largest NMI of each source with any one latent** ({flavour} InfoMEC)", "",
+             "| configuration | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+
+    def row(label, members):
+        best = []
+        for i in range(len(names)):  # (value, folder) of the run whose latent holds the most of source i
+            value, folder = max((max(flavour_of(r, flavour)["nmi"][i]), os.path.relpath(f, root))
+                                for f, _, r in members)
+            best.append(f"{value:.3f} {folder}")
+        lines.append(f"| {label} | " + " | ".join(best) + " |")
+
+    for name, label, flags in {r[0]: r for r in MAIN + ABLATION + GAN}.values():
+        members = [run for run in runs if in_row(run[1], flags)]
+        if members:
+            row(label, members)
+    row("any run", runs)
+    return "\n".join(lines)
 
 
 CURVE_COLUMNS = (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC"), ("psnr", "PSNR"),
@@ -454,14 +565,16 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot", "heatmaps"])
+    p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot", "heatmaps",
+                                      "strongest"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run (or draw the curves of) just these configurations")
     p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
-                   help="table: which of the authors' two InfoMEC flavours (see infomec.FLAVOURS)")
+                   help="table: which of the authors' two InfoMEC flavours (see infomec.FLAVOURS); both: the "
+                        "training-time one first, the one to hold against the paper's tables")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
     p.add_argument("--per-seed", action="store_true", help="table: also each row's values seed by seed")
     p.add_argument("--out", help="curves, heatmaps: the figure to write (default curves.png, heatmaps.png)")
@@ -489,14 +602,25 @@ def main(argv=None):
         if not a.runs:
             sys.exit("error: heatmaps needs --runs FOLDER [FOLDER ...] (run folders under root, e.g. ae-s0 qlae-s0)")
         return heatmaps(a.root, a.runs, a.out or "heatmaps.png")
+    if a.action == "strongest":
+        runs = load_runs(a.root)
+        if not runs:
+            sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
+        flavours = ("training", "standalone") if a.flavour == "both" else (a.flavour,)
+        print("\n\n".join(strongest(runs, a.root, flavour) for flavour in flavours))
+        return
     if a.action == "rescore" and not rescore(a.root):
         sys.exit(f"error: no finished run (ckpt.pt + eval.json) under {a.root}")
     if a.action in ("table", "rescore"):
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
-        flavours = ("standalone", "training") if a.flavour == "both" else (a.flavour,)
+        flavours = ("training", "standalone") if a.flavour == "both" else (a.flavour,)
         print(tables(runs, flavours, a.population_std, a.per_seed))
+        refused = refused_rows(runs)
+        if refused and a.action == "table":  # (rescore has done its work: the notes above name the copies)
+            sys.exit(f"error: {len(refused)} table lines refused, each holds a seed twice ({'; '.join(refused)}): "
+                     "move the copies out of the root")
         return
     runs = commands(a.seeds, a.root, extra, a.only)
     if a.action == "print":
