@@ -1,6 +1,7 @@
-"""Files that are not what they seem (issue 28): bad pixels anywhere in a file, PNGs of other modes, truncated or
-claiming huge sizes, files that are not files, tiny or degenerate labels. Each case stops with one line that says
-what was wrong, or gives the answer it should."""
+"""Files that are not what they seem, and inputs at the edges of the metric (issue 28): bad pixels anywhere in a
+file, PNGs of other modes, truncated or claiming huge sizes, files that are not files, tiny or degenerate labels,
+latents at extreme scales or of the wrong kind. Each case stops with one line that says what was wrong, or gives
+the answer it should."""
 import os
 import signal
 import struct
@@ -10,8 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+import infomec
 import train
 from lab import real_data
+from lab.infomec_fast import FAST
 
 
 def float_npz(path, fault, at=70, n=200, compressed=False):
@@ -199,3 +202,32 @@ def test_many_classes_per_factor_do_not_overflow(tmp_path):
     result = train.main(["--dataset", f"npz:{tmp_path / 'mine.npz'}", "--steps", "2", "--batch-size", "4",
                          "--out-dir", str(tmp_path / "run")])
     assert result["psnr"] == result["psnr"]
+
+
+# --- numerical extremes reach the metric ---------------------------------------------------------------------
+def good_latents(n=600):
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, [4, 3], size=(n, 2))
+    return s, np.stack([s[:, 0], s[:, 1], rng.integers(0, 5, n)], 1) + 0.3 * rng.standard_normal((n, 3))
+
+
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e-30, 1e30, 1e200, 1e300])
+def test_the_metric_is_scale_free_at_extreme_scales(scale, fast):
+    s, z = good_latents()
+    kw = FAST if fast else {}
+    for flavour, discrete, latents in (("standalone", False, z), ("training", False, z),
+                                       ("training", True, np.round(z))):  # the last: a quantized model's values
+        good = infomec.infomec(s, latents, discrete, flavour, **kw)
+        with np.errstate(over="raise"):  # no overflow on the way (variances of 1e200 latents)
+            scaled = infomec.infomec(s, latents * scale, discrete, flavour, **kw)
+        for key in ("infom", "infoe", "infoc", "n_active"):
+            assert scaled[key] == pytest.approx(good[key], abs=1e-9), (flavour, discrete, key)
+
+
+def test_complex_latents_are_refused_not_truncated():
+    s, z = good_latents()
+    with pytest.raises(ValueError, match="latents must be finite real numbers.*complex128"):
+        infomec.infomec(s, z + 1j, False, **FAST)
+    with pytest.raises(ValueError, match="sources must be finite real numbers"):
+        infomec.infomec(s + 0j, z, False)
