@@ -8,8 +8,9 @@ same interface, and this file only makes the real files safe and cheap to read.
 
 Each file becomes a FileDataset: the factor grid (last factor fastest) plus an image array that is read lazily
 (RawArray with positioned reads, h5py, a PNG folder), never loaded whole unless it is small. Every file is checked
-when it is opened (keys, shapes, dtypes, counts, label order), and each problem stops with one line that names the
-file and what was expected. `sizes=` in load_real exists so tests can fabricate tiny files with the real layout.
+when it is opened (keys, shapes, dtypes, counts, label order, every float pixel; a PNG's header when it is read),
+and each problem stops with one line that names the file and what was expected. `sizes=` in load_real exists so
+tests can fabricate tiny files with the real layout.
 """
 import math
 import os
@@ -69,11 +70,10 @@ class FileDataset(data.Procedural):
         shape = images.shape[1:]
         self.image_shape = (shape[2], shape[0], shape[1]) if len(shape) == 3 else (1, *shape)
         self.factors = None if factors is None else torch.as_tensor(np.asarray(factors), dtype=torch.long)
-        if self.factors is not None:  # rows sorted lexicographically, for factors -> index. Not a grid key
-            # (sum of factor x stride): with many classes per factor (5 factors of 10^5) the strides overflow int64
-            self._rows = self._as_rows(self.factors)
-            self._order = np.argsort(self._rows, kind="stable")  # stable: a repeated combination finds its first
-            self._rows = self._rows[self._order]
+        if self.factors is not None:  # rows in lexicographic order, for factors -> index by binary search (not by a
+            # grid key, factor x stride summed: with many classes per factor, 5 of 10^5, the strides overflow int64)
+            self._order = np.lexsort(self.factors.numpy().T[::-1])  # stable: a repeated combination finds its first
+            self._rows = self._as_rows(self.factors)[self._order]
 
     def __len__(self):
         return len(self.images)
