@@ -246,6 +246,14 @@ def encode_labels(column, what, integers=True):
     return np.unique(column, return_inverse=True)[1].reshape(-1)
 
 
+def rescaled(latents):
+    """Latents as floats times the power of two that brings the largest magnitude into [0.5, 1): exact, so no score
+    changes (the metric is scale free), and at scales like 1e-200 or 1e200 the variances taken later no longer
+    underflow to 0 or overflow to inf (which scored a good latent 0)."""
+    z = np.asarray(latents, dtype=np.float64)
+    return np.ldexp(z, -np.frexp(np.abs(z).max())[1]) if z.size else z
+
+
 def encode_inputs(sources, latents, discrete, k, values):
     """(s, z): sources as labels (N, n_s); latents as labels if discrete (values: any floats), else floats."""
     if not (isinstance(k, (int, np.integer)) and k >= 1):
@@ -254,8 +262,8 @@ def encode_inputs(sources, latents, discrete, k, values):
     for name, a in (("sources", sources), ("latents", latents)):
         if a.ndim != 2:
             raise ValueError(f"{name} must be a 2-D array (N samples x columns), got shape {a.shape}")
-        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite numbers (found NaN, inf or non-numbers)")
+        if a.dtype.kind not in "iuf" or not np.isfinite(a).all():  # complex: its imaginary part would be dropped
+            raise ValueError(f"{name} must be finite real numbers (found NaN, inf, complex or non-numbers: {a.dtype})")
     if sources.shape[0] != latents.shape[0]:
         raise ValueError(f"sources and latents disagree on N: {sources.shape[0]} vs {latents.shape[0]}")
     if not discrete and sources.shape[0] <= k:
@@ -272,7 +280,7 @@ def encode_inputs(sources, latents, discrete, k, values):
         if s[:, i].max() == 0:
             raise ValueError(f"sources[:, {i}] is constant; every source must take at least two values")
     if not discrete:
-        return s, latents.astype(np.float64)
+        return s, rescaled(latents)
     z = np.stack([encode_labels(latents[:, j], f"latents[:, {j}] (pass discrete=False for continuous latents)",
                                 not values) for j in range(latents.shape[1])], 1)
     if z.max() >= MAX_CODE_VALUES:
@@ -301,7 +309,7 @@ def infomec(sources, latents, discrete, flavour="standalone", k=None, active_fra
                          f"fraction of the largest), got {active_fraction!r}")
     values = discrete and setting["values"] and np.issubdtype(np.asarray(latents).dtype, np.floating)
     s, z = encode_inputs(sources, latents, discrete, k, values)
-    raw = np.asarray(latents, dtype=np.float64) if values else z  # what is pruned by range and read out
+    raw = rescaled(latents) if values else z  # what is pruned by range and read out
     nmi = nmi_matrix(s, z, discrete, k, mi_knn)
     ranges = raw.max(0) - raw.min(0)
     prune = not discrete or setting["prune_codes"]

@@ -8,11 +8,13 @@ same interface, and this file only makes the real files safe and cheap to read.
 
 Each file becomes a FileDataset: the factor grid (last factor fastest) plus an image array that is read lazily
 (RawArray with positioned reads, h5py, a PNG folder), never loaded whole unless it is small. Every file is checked
-when it is opened (keys, shapes, dtypes, counts, label order), and each problem stops with one line that names the
-file and what was expected. `sizes=` in load_real exists so tests can fabricate tiny files with the real layout.
+when it is opened (keys, shapes, dtypes, counts, label order, every float pixel; a PNG's header when it is read),
+and each problem stops with one line that names the file and what was expected. `sizes=` in load_real exists so
+tests can fabricate tiny files with the real layout.
 """
 import math
 import os
+import sys
 
 import numpy as np
 import torch
@@ -68,10 +70,10 @@ class FileDataset(data.Procedural):
         shape = images.shape[1:]
         self.image_shape = (shape[2], shape[0], shape[1]) if len(shape) == 3 else (1, *shape)
         self.factors = None if factors is None else torch.as_tensor(np.asarray(factors), dtype=torch.long)
-        if self.factors is not None:  # sorted grid keys -> row, for factors -> index
-            keys = super().factors_to_index(self.factors)
-            self._order = torch.argsort(keys)
-            self._keys = keys[self._order]
+        if self.factors is not None:  # rows in lexicographic order, for factors -> index by binary search (not by a
+            # grid key, factor x stride summed: with many classes per factor, 5 of 10^5, the strides overflow int64)
+            self._order = np.lexsort(self.factors.numpy().T[::-1])  # stable: a repeated combination finds its first
+            self._rows = self._as_rows(self.factors)[self._order]
 
     def __len__(self):
         return len(self.images)
@@ -82,14 +84,24 @@ class FileDataset(data.Procedural):
         index = torch.as_tensor(index, dtype=torch.long)
         return self.factors.to(index.device)[index]
 
+    def _as_rows(self, factors):
+        """(..., n_s) factors -> one structured element per combination (compared factor by factor)."""
+        factors = torch.as_tensor(factors, dtype=torch.long)
+        if factors.shape[-1:] != (len(self.factor_sizes),):
+            raise ValueError(f"{self.name}: factors must be (..., {len(self.factor_sizes)}), "
+                             f"got {tuple(factors.shape)}")
+        rows = np.ascontiguousarray(factors.cpu().numpy().reshape(-1, len(self.factor_sizes)))
+        return rows.view([(f"f{i}", np.int64) for i in range(rows.shape[1])])[:, 0]
+
     def factors_to_index(self, factors):
         if self.factors is None:
             return super().factors_to_index(factors)
-        keys = super().factors_to_index(factors.cpu())
-        pos = torch.searchsorted(self._keys, keys).clamp_max(len(self._keys) - 1)
-        if not torch.equal(self._keys[pos], keys):
+        factors = torch.as_tensor(factors, dtype=torch.long)
+        rows = self._as_rows(factors)
+        pos = np.searchsorted(self._rows, rows).clip(max=len(self._rows) - 1)
+        if not np.array_equal(self._rows[pos], rows):
             raise ValueError(f"{self.name}: a factor combination that the file does not contain was asked for")
-        return self._order[pos].to(factors.device)
+        return torch.as_tensor(self._order[pos]).reshape(factors.shape[:-1]).to(factors.device)
 
     def render(self, factors):
         """Images by factors: the image of that combination (with repeated combinations in your own data, the
@@ -114,6 +126,13 @@ def _fail(path, what, name=None):
     raise ValueError(f"{path}: {what}.{hint}")
 
 
+def _need_file(path, name):
+    if not os.path.exists(path):
+        _fail(path, "file not found", name)
+    if not os.path.isfile(path):  # a FIFO or a device would hang the reader, waiting for bytes that never come
+        _fail(path, "not a regular file (a folder, FIFO or device?)", name)
+
+
 class RawArray:
     """A C-ordered array inside a file, read row by row with positioned reads (os.pread) on demand. Unlike a
     memory map, pages it read are not kept mapped in the process, so memory stays at one batch, whatever the
@@ -126,6 +145,11 @@ class RawArray:
 
     def __len__(self):
         return self.shape[0]
+
+    def block(self, start, stop):
+        """Rows start..stop-1 in one read."""
+        raw = os.pread(self.fd, (stop - start) * self.row, self.offset + start * self.row)
+        return np.frombuffer(raw, self.dtype).reshape(stop - start, *self.shape[1:])
 
     def __getitem__(self, index):
         index = np.atleast_1d(index)
@@ -140,8 +164,7 @@ def _npz_array(path, key, name, mmap=True):
     """One array of an .npz, read lazily (RawArray) when stored uncompressed, as MPI3D's 12.7 GB file is."""
     import zipfile
 
-    if not os.path.exists(path):
-        _fail(path, "file not found", name)
+    _need_file(path, name)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -173,6 +196,30 @@ def _npz_array(path, key, name, mmap=True):
             _fail(path, f"array {key!r} could not be read ({e}); the file may be truncated or corrupt", name)
 
 
+CHUNK_BYTES = 64 << 20  # what _check_pixels reads at a time
+
+
+def _check_pixels(path, images, top, hint, name=None):
+    """Every pixel of every image finite and in [0, top], read once in chunks of CHUNK_BYTES (a file read lazily
+    stays lazy): a running min and max per chunk, which NaN turns into NaN, so one comparison finds any fault.
+    The first bad image is then named by its index, with the real cause."""
+    rows = max(1, CHUNK_BYTES // max(1, math.prod(images.shape[1:]) * images.dtype.itemsize))
+    for start in range(0, len(images), rows):
+        stop = min(start + rows, len(images))
+        chunk = images.block(start, stop) if isinstance(images, RawArray) else np.asarray(images[start:stop])
+        if chunk.min() >= 0 and chunk.max() <= top:  # False if either is NaN
+            continue
+        flat = chunk.reshape(len(chunk), -1)
+        k = int(np.argmax(~((flat.min(1) >= 0) & (flat.max(1) <= top))))  # the first bad image in this chunk
+        i, pixels = start + k, flat[k]
+        if np.isnan(pixels).any():
+            _fail(path, f"image {i} has NaN pixels (not a number): repair or drop that image", name)
+        if np.isinf(pixels).any():
+            _fail(path, f"image {i} has infinite pixels: repair or drop that image", name)
+        bad = pixels.max() if pixels.max() > top else pixels.min()
+        _fail(path, f"pixels should be in [0, {top:g}]; image {i} has {bad:g}{hint if bad > top else ''}", name)
+
+
 def _check(path, array, shape, dtypes, what, name):
     if tuple(array.shape) != tuple(shape) or array.dtype not in dtypes:
         dtype = " or ".join(np.dtype(d).name for d in dtypes)
@@ -180,13 +227,40 @@ def _check(path, array, shape, dtypes, what, name):
                     f"found {tuple(array.shape)} {array.dtype}", name)
 
 
+def read_png(path, name=None):
+    """One PNG of the releases' size (64 or 128 px square) as (side, side, 3) float32 on a 0..255 scale. The size is
+    read from the header before anything is decompressed (a few bytes can claim 10^5 x 10^5 px); 16-bit grey is
+    rescaled (Pillow's RGB conversion would clip it); transparent pixels are refused (what lies behind them?)."""
+    from PIL import Image
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError as e:
+        _fail(path, f"not readable ({e.strerror})", name)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        _fail(path, "not a readable PNG (no PNG signature and header: another format, or cut short)", name)
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if width != height or width not in (64, 128):
+        _fail(path, f"images should be square with a side of 64 or 128 px, found {width}x{height}", name)
+    try:
+        with Image.open(path) as im:
+            if im.mode.startswith("I"):  # 16-bit grey, 0..65535
+                return np.repeat(np.asarray(im, np.float32)[..., None] / 257, 3, 2)
+            opaque = "A" not in im.mode and "transparency" not in im.info
+            pixels = np.asarray(im.convert("RGB" if opaque else "RGBA"), np.float32)
+    except (OSError, SyntaxError, ValueError) as e:  # Pillow's errors for truncated or corrupt data
+        _fail(path, f"not a readable PNG ({e})", name)
+    if not opaque and pixels[..., 3].min() < 255:
+        _fail(path, f"has transparent pixels (mode {im.mode}): expected opaque images", name)
+    return pixels[..., :3]
+
+
 class PNGFolder:
     """NNNNNN.png files as a lazily read (N, 64, 64, 3) uint8 array, 128 px halved by 2x2 averaging
-    (an exact anti-aliased resize for a factor of two)."""
+    (an exact anti-aliased resize for a factor of two). Any PNG mode (grey, RGB, palette, 8 or 16 bits)."""
 
     def __init__(self, folder, count, name):
-        from PIL import Image
-
         self.folder, self.shape, self.dtype, self.name = folder, (count, 64, 64, 3), np.uint8, name
         if not os.path.isdir(folder):
             _fail(folder, "folder not found", name)
@@ -197,30 +271,17 @@ class PNGFolder:
         stray = sorted(names - {f"{i:06d}.png" for i in range(count)})
         if stray:  # found now, not when training first reads it
             _fail(folder, f"unexpected file(s) {stray[:3]}: expected only 000000.png .. {count - 1:06d}.png", name)
-        with Image.open(os.path.join(folder, "000000.png")) as first:
-            if first.size[0] != first.size[1] or first.size[0] % 64:
-                _fail(os.path.join(folder, "000000.png"), f"images should be square with a side of 64 or 128 px, "
-                                                          f"found {first.size[0]}x{first.size[1]}", name)
+        read_png(os.path.join(folder, "000000.png"), name)  # a wrong size or format is found now
 
     def __len__(self):
         return self.shape[0]
 
     def __getitem__(self, index):
-        from PIL import Image
-
         out = np.empty((len(index), 64, 64, 3), np.uint8)
         for k, i in enumerate(np.atleast_1d(index)):
-            path = os.path.join(self.folder, f"{i:06d}.png")
-            try:
-                img = np.asarray(Image.open(path).convert("RGB"), np.float32)
-            except OSError as e:
-                _fail(path, f"not a readable PNG ({e})", self.name)
-            if img.shape[0] != img.shape[1] or img.shape[0] % 64:
-                _fail(path, f"images should be square with a side of 64 or 128 px, found {img.shape[1]}x{img.shape[0]}",
-                      self.name)
+            img = read_png(os.path.join(self.folder, f"{i:06d}.png"), self.name)
             if img.shape[0] != 64:
-                h = img.shape[0] // 64
-                img = img.reshape(64, h, 64, h, 3).mean((1, 3))
+                img = img.reshape(64, 2, 64, 2, 3).mean((1, 3))
             out[k] = np.round(img)
         return out
 
@@ -235,6 +296,7 @@ def load_real(name, data_dir, sizes=None):
         classes = _npz_array(path, "latents_classes", name, mmap=False)
         _check(path, images, (n, 64, 64), (np.uint8,), "imgs", name)
         _check(path, classes, (n, 6), (np.int64, np.int32), "latents_classes", name)
+        _check_pixels(path, images, 1, " (dSprites' imgs hold 0 and 1)", name)
         ds = FileDataset(name, images, names, sizes, scale=1.0)  # pixels are 0/1, not 0/255
         probe = np.linspace(0, n - 1, 50).astype(int)
         if not np.array_equal(classes[probe, 1:], ds.index_to_factors(torch.tensor(probe)).numpy()):
@@ -245,8 +307,7 @@ def load_real(name, data_dir, sizes=None):
             import h5py
         except ImportError:
             raise ImportError("reading 3dshapes.h5 needs h5py: pip install h5py") from None
-        if not os.path.exists(path):
-            _fail(path, "file not found", name)
+        _need_file(path, name)
         try:
             f = h5py.File(path, "r")
             images, labels = f["images"], f["labels"][:]
@@ -269,6 +330,12 @@ def load_real(name, data_dir, sizes=None):
     raise ValueError(name)
 
 
+# Below this many images the scores mean little: the plug-in MI's bias is about (K_s - 1)(K_z - 1) / 2N nats, 0.04
+# for 10 source and 10 code values at N = 1000 (2 % of log 10), and a read-out with as many weights as images
+# separates any labels (InfoE 1).
+FEW_IMAGES = 1000
+
+
 def load_npz(path):
     """Bring your own data: `images` (N, H, W) or (N, H, W, C), uint8 or float in [0, 1]; `factors` (N, n_s) class
     indices, one row per image. Any N labelled images: a combination may appear several times or not at all."""
@@ -279,6 +346,8 @@ def load_npz(path):
         _fail(path, f"images should be uint8 (0..255) or float (0..1), found {images.dtype}")
     if factors.ndim != 2 or len(factors) != len(images) or not np.issubdtype(factors.dtype, np.integer):
         _fail(path, f"factors should be ({len(images)}, n_s) integers, found {factors.shape} {factors.dtype}")
+    if factors.shape[1] == 0:
+        _fail(path, f"factors have shape {factors.shape}: no factor to score; expected at least one column")
     if (factors < 0).any():
         _fail(path, "factors should be non-negative integers")
     if len(images) < 2:
@@ -291,10 +360,11 @@ def load_npz(path):
         _fail(path, "factors should be class indices 0..K-1 (found values >= 100 000: map raw values to indices, "
                     "e.g. np.unique(column, return_inverse=True)[1])")
     if images.dtype != np.uint8:  # float images must be in [0, 1]: a 0..255 float array would train to nonsense
-        probe = np.asarray(images[np.linspace(0, len(images) - 1, min(len(images), 64)).astype(int)])
-        if not np.isfinite(probe).all() or probe.min() < 0 or probe.max() > 1:
-            _fail(path, f"float images should hold values in [0, 1], found {probe.min():g}..{probe.max():g} (a "
-                        "0..255 scale? store uint8, or divide by 255)")
+        _check_pixels(path, images, 1.0, " (a 0..255 scale? store uint8, or divide by 255)")
+    if len(images) < FEW_IMAGES:  # a warning, not a refusal: tiny files are fine for trying the code out
+        print(f"warning: {path} holds {len(images)} images, and the evaluation set is at most that: InfoMEC on fewer "
+              f"than {FEW_IMAGES} is mostly estimation bias (two images score InfoE 1.0), not a measurement",
+              file=sys.stderr)
     # Any labelled images: combinations may repeat or be missing (training samples images, not combinations).
     names = [f"factor{i}" for i in range(factors.shape[1])]
     return FileDataset(f"npz:{path}", images, names, factors.max(0) + 1, factors,
