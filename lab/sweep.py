@@ -15,6 +15,7 @@ Run from the repository's root, as `python lab/sweep.py ...` or `python -m lab.s
     python lab/sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
     python lab/sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
     python lab/sweep.py strongest runs/sweep              # per source, its largest NMI with one latent, per model
+    python lab/sweep.py paired runs/study --only qlae qlae-nowd --table-at 30000   # seed-paired differences
 
 Paper: the experiments' tables (main comparison, ablations, GAN rows): mean and 95% confidence-interval half-width
 t_{0.975}(n - 1) * std / sqrt(n) over seeds. Why a file of its own: it is plumbing around train.py (processes,
@@ -492,7 +493,16 @@ CURVE_COLUMNS = (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC"), ("p
                  ("decayed_norm", "decayed-weight norm"), ("codebook_range", "codebook range"))
 
 
-def curves_table(groups, labels, at_steps):
+def curve_value(row, key, flavour="standalone"):
+    """One value of a curves.jsonl row, or None: InfoM/E/C in the given InfoMEC flavour (the training-time one is
+    kept under "training_flavour"), the rest (PSNR, norms) as they are."""
+    if flavour == "training" and key in ("infom", "infoe", "infoc"):
+        row = row.get("training_flavour", {})
+    value = row.get(key)
+    return value if isinstance(value, (int, float)) else None
+
+
+def curves_table(groups, labels, at_steps, flavour="standalone"):
     """Markdown table of the learning curves at the given steps: mean ± 95% CI over seeds (mean_ci), n seeds."""
     lines = ["| configuration | step | seeds | " + " | ".join(t for _, t in CURVE_COLUMNS) + " |",
              "|---|---|---|" + "---|" * len(CURVE_COLUMNS)]
@@ -503,17 +513,17 @@ def curves_table(groups, labels, at_steps):
                 continue
             cells = []
             for key, _ in CURVE_COLUMNS:
-                values = [r[key] for r in rows if isinstance(r.get(key), (int, float))]
+                values = [v for v in (curve_value(r, key, flavour) for r in rows) if v is not None]
                 mean, half = mean_ci(values) if values else (math.nan, math.nan)
                 cells.append("–" if not values else f"{mean:.3f}" if len(values) < 2 else f"{mean:.3f} ± {half:.3f}")
             lines.append(f"| {label} | {step} | {len(rows)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def curves(root, names, path, at_steps=()):
+def curves(root, names, path, at_steps=(), flavours=("standalone",)):
     """Overlay the learning curves (curves.jsonl) of the configurations `names` under root: one colour each, the
     mean over seeds and a band from the lowest to the highest seed. at_steps: also print their values at these
-    steps as a table (mean ± 95% CI over seeds)."""
+    steps as a table (mean ± 95% CI over seeds), in each of `flavours` (with a heading when more than one)."""
     groups, labels, seeds_of = [], [], {}
     for name, label, _ in MAIN + ABLATION + GAN:
         if name in names and name not in labels:
@@ -527,16 +537,60 @@ def curves(root, names, path, at_steps=()):
     names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
     plot_curves(groups, path, [names_of[n] for n in labels], title=f"learning curves: {root}")
     print(f"wrote {path} ({', '.join(f'{n}: {len(g)} runs' for n, g in zip(labels, groups))})")
-    if at_steps:
-        print(curves_table(groups, [names_of[n] for n in labels], at_steps))
+    for flavour in flavours if at_steps else ():
+        if len(flavours) > 1:
+            print(f"\n**{flavour} InfoMEC**\n")
+        print(curves_table(groups, [names_of[n] for n in labels], at_steps, flavour))
         for key, title in CURVE_COLUMNS[:2]:  # with 3 seeds an interval is wide: the values themselves, seed by seed
             print(f"\n{title}, seed by seed:")
             for runs, name in zip(groups, labels):
                 for step in at_steps:
                     values = [f"{os.path.basename(d).rsplit('-', 1)[1]} "
-                              + next((f"{r[key]:.3f}" for r in run if r.get("step") == step), "–")
+                              + next((f"{curve_value(r, key, flavour):.3f}" for r in run if r.get("step") == step
+                                      and curve_value(r, key, flavour) is not None), "–")
                               for d, run in zip(seeds_of[name], runs)]
                     print(f"{names_of[name]:24s} step {step:6d}: " + "  ".join(values))
+
+
+def paired(root, a, b, at_steps=(), flavour="training"):
+    """Arm a against arm b seed by seed (one seed: the same initialisation and the same batches in both arms). At
+    each curve step and for each metric: the mean paired difference a - b over the seeds present in both, its 95%
+    interval t(n-1) std / sqrt(n), whether that interval lies above 0, below 0 or includes it, and how many pairs
+    favour a. Returns the printed lines."""
+    def arm(name):  # seed -> curves.jsonl rows, for the folders NAME-sSEED under root
+        found = {}
+        for d in glob.glob(os.path.join(root, f"{name}-s*")):
+            seed = os.path.basename(d)[len(name) + 2:]
+            if seed.isdigit() and os.path.isfile(os.path.join(d, "curves.jsonl")):
+                found[int(seed)] = read_jsonl(os.path.join(d, "curves.jsonl"))
+        return found
+    runs_a, runs_b = arm(a), arm(b)
+    seeds = sorted(set(runs_a) & set(runs_b))
+    if not seeds:
+        sys.exit(f"error: no seed has curves.jsonl under {root} in both {a} and {b} (train with --eval-every N)")
+    steps = list(at_steps) or sorted({r["step"] for s in seeds for r in runs_a[s] if "step" in r})
+    names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
+    lines = [f"Paired by seed: {names_of.get(a, a)} − {names_of.get(b, b)}, {flavour} InfoMEC; mean difference ± 95% "
+             "CI (t(n−1)·std/√n); favour: pairs whose difference is above 0", "",
+             "| metric | step | n | seeds | mean difference ± 95% CI | interval vs 0 | favour |", "|---|---|---|---|---|---|---|"]
+    for key in METRICS:
+        for step in steps:
+            diffs, used = [], []
+            for s in seeds:
+                va = next((curve_value(r, key, flavour) for r in runs_a[s] if r.get("step") == step), None)
+                vb = next((curve_value(r, key, flavour) for r in runs_b[s] if r.get("step") == step), None)
+                if va is not None and vb is not None:
+                    diffs.append(va - vb), used.append(s)
+            if not diffs:
+                continue
+            mean, half = mean_ci(diffs)
+            where = ("–" if math.isnan(half) else "above 0" if mean - half > 0 else "below 0" if mean + half < 0
+                     else "includes 0")
+            shown = f"{mean:+.3f}" if math.isnan(half) else f"{mean:+.3f} ± {half:.3f}"
+            lines.append(f"| {key} | {step} | {len(diffs)} | {' '.join(map(str, used))} | {shown} | {where} | "
+                         f"{sum(d > 0 for d in diffs)}/{len(diffs)} |")
+    print("\n".join(lines))
+    return lines
 
 
 def heatmaps(root, names, path):
@@ -566,15 +620,16 @@ def main(argv=None):
     argv = argv[:argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot", "heatmaps",
-                                      "strongest"])
+                                      "strongest", "paired"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run (or draw the curves of) just these configurations")
-    p.add_argument("--flavour", choices=["standalone", "training", "both"], default="both",
-                   help="table: which of the authors' two InfoMEC flavours (see infomec.FLAVOURS); both: the "
-                        "training-time one first, the one to hold against the paper's tables")
+    p.add_argument("--flavour", choices=["standalone", "training", "both"],
+                   help="which of the authors' two InfoMEC flavours (see infomec.FLAVOURS). table, strongest: "
+                        "default both, the training-time one first (the one to hold against the paper's tables); "
+                        "curves: default standalone; paired: default training (one flavour)")
     p.add_argument("--population-std", action="store_true", help="table: CI from the population std (divisor n)")
     p.add_argument("--per-seed", action="store_true", help="table: also each row's values seed by seed")
     p.add_argument("--out", help="curves, heatmaps: the figure to write (default curves.png, heatmaps.png)")
@@ -597,7 +652,14 @@ def main(argv=None):
             sys.exit(f"error: no run under {a.root} kept its latents at step {a.step} (train with --eval-every)")
         return
     if a.action == "curves":
-        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out or "curves.png", a.table_at)
+        flavours = {"both": ("training", "standalone"), None: ("standalone",)}.get(a.flavour, (a.flavour,))
+        return curves(a.root, a.only or ["ae", "qlae", "qlae-nowd"], a.out or "curves.png", a.table_at, flavours)
+    if a.action == "paired":
+        if not a.only or len(a.only) != 2 or a.flavour == "both":
+            sys.exit("error: paired needs --only A B (two configurations, e.g. qlae qlae-nowd) and at most one "
+                     "--flavour (training or standalone)")
+        paired(a.root, *a.only, a.table_at, a.flavour or "training")
+        return
     if a.action == "heatmaps":
         if not a.runs:
             sys.exit("error: heatmaps needs --runs FOLDER [FOLDER ...] (run folders under root, e.g. ae-s0 qlae-s0)")
@@ -606,7 +668,7 @@ def main(argv=None):
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
-        flavours = ("training", "standalone") if a.flavour == "both" else (a.flavour,)
+        flavours = ("training", "standalone") if a.flavour in ("both", None) else (a.flavour,)
         print("\n\n".join(strongest(runs, a.root, flavour) for flavour in flavours))
         return
     if a.action == "rescore" and not rescore(a.root):
@@ -615,7 +677,7 @@ def main(argv=None):
         runs = load_runs(a.root)
         if not runs:
             sys.exit(f"error: no finished run (config.json + eval.json) under {a.root}")
-        flavours = ("training", "standalone") if a.flavour == "both" else (a.flavour,)
+        flavours = ("training", "standalone") if a.flavour in ("both", None) else (a.flavour,)
         print(tables(runs, flavours, a.population_std, a.per_seed))
         refused = refused_rows(runs)
         if refused and a.action == "table":  # (rescore has done its work: the notes above name the copies)

@@ -381,6 +381,41 @@ def test_curves_draw_the_runs_and_tabulate_them_at_chosen_steps(tmp_path, capsys
     assert "QLAE                     step      6: s0 0.700  s1 0.900" in out  # and each seed's value
 
 
+def write_curve(folder, rows):
+    os.makedirs(folder)
+    with open(folder / "curves.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+def test_paired_compares_the_arms_seed_by_seed_in_the_chosen_flavour(tmp_path, capsys):
+    """The weight-decay study's headline test: at a step, the paired differences a - b over the seeds present in
+    both arms, mean ± t(n-1) std / sqrt(n), the side of 0 the interval lies on, and how many pairs favour a. The
+    training-time flavour is read from each row's "training_flavour" (its standalone InfoM is a decoy here); a seed
+    with one arm only (s9) is left out; curves --flavour training tabulates the same values."""
+    with_wd, without = {0: 0.80, 1: 0.82, 2: 0.84}, {0: 0.70, 1: 0.70, 2: 0.70}
+    for name, values in (("qlae", with_wd), ("qlae-nowd", without)):
+        for seed, v in values.items():
+            write_curve(tmp_path / f"{name}-s{seed}", [{"step": 30, "infom": 0.0, "psnr": 30.0 + seed,
+                                                        "training_flavour": {"infom": v, "infoe": 0.9}}])
+    write_curve(tmp_path / "qlae-s9", [{"step": 30, "infom": 0.0, "training_flavour": {"infom": 0.1}}])
+    sweep.main(["paired", str(tmp_path), "--only", "qlae", "qlae-nowd", "--table-at", "30"])
+    out = capsys.readouterr().out
+    d = np.array([0.10, 0.12, 0.14])
+    half = 4.303 * d.std(ddof=1) / math.sqrt(3)
+    assert f"| infom | 30 | 3 | 0 1 2 | +{d.mean():.3f} ± {half:.3f} | above 0 | 3/3 |" in out
+    assert "| infoe | 30 | 3 | 0 1 2 | +0.000 ± 0.000 | includes 0 | 0/3 |" in out
+    assert "| psnr | 30 | 3 | 0 1 2 | +0.000 ± 0.000 | includes 0 | 0/3 |" in out
+    sweep.main(["paired", str(tmp_path), "--only", "qlae", "qlae-nowd", "--table-at", "30", "--flavour", "standalone"])
+    assert "| infom | 30 | 3 | 0 1 2 | +0.000 ± 0.000 | includes 0 | 0/3 |" in capsys.readouterr().out
+    sweep.main(["curves", str(tmp_path), "--only", "qlae", "--out", str(tmp_path / "c.png"), "--table-at", "30",
+                "--flavour", "training"])
+    assert "QLAE                     step     30: s0 0.800  s1 0.820  s2 0.840  s9 0.100" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="paired needs --only A B"):
+        sweep.main(["paired", str(tmp_path), "--only", "qlae"])
+    with pytest.raises(SystemExit, match="no seed has curves.jsonl"):
+        sweep.main(["paired", str(tmp_path), "--only", "qlae", "ae"])
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The published numbers: every figure that comes from a run in results/README.md and results/wd-study/README.md is
 # either a command's output, verbatim (tables, seed-by-seed lines, the study's curve tables), or a phrase of prose
