@@ -38,6 +38,9 @@ def read_latents_file(path):
     for n in ("sources", "latents"):
         if n not in arrays:
             raise ValueError(f"{path} has no array {n!r} (found {sorted(files)}); {expected}")
+    if "values" in arrays and arrays["values"].shape != arrays["latents"].shape:  # else another model's z_q is scored
+        raise ValueError(f"{path}: `values` has shape {arrays['values'].shape}, `latents` {arrays['latents'].shape}: "
+                         "they should match (z_q holds one value per latent and sample)")
     return arrays["sources"], arrays["latents"], arrays.get("values")
 
 
