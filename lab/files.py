@@ -1,6 +1,7 @@
 """Reading and writing files in folders the project was given (run folders, a sweep's root, --into, --plot's
-folder), safely. Not part of the method; everything in lab/ and train.py that writes or reads a user's file goes
-through these four functions.
+folder), safely. Not part of the method; every write of lab/runs.py, lab/sweep.py, lab/figures.py and
+lab/infomec_tools.py goes through these functions, and so does their reading of a user's file (train.py writes
+only through lab/runs.py).
 
   - No write follows a link planted in such a folder: a path that is a symbolic link is refused with one line
     naming it, and a file's temp file has a fresh name, created exclusively (a link at that name is an error,
