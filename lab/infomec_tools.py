@@ -28,8 +28,10 @@ def read_latents_file(path):
                 "optionally `values`, a quantized model's z_q)")
     try:  # a FIFO or a folder: refused before reading (opening a FIFO would wait for a writer forever)
         f = open_to_read(path, binary=True)
-    except (ValueError, OSError) as e:
-        raise ValueError(f"{path}: {getattr(e, 'strerror', None) or e}; {expected}") from None
+    except ValueError as e:
+        raise ValueError(f"{e}; {expected}") from None
+    except OSError as e:  # e.g. missing
+        raise ValueError(f"{path}: {e.strerror or e}; {expected}") from None
     with f:
         if not zipfile.is_zipfile(f):  # (numpy would read any other file as a pickle, and refuse it confusingly)
             raise ValueError(f"{path} is not an .npz archive (empty, truncated or another format); {expected}")
