@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from lab.baselines import VQVAE
+from lab.files import save_figure
 from models import InfoGAN
 
 
@@ -29,7 +30,7 @@ def draw_figures(model, dataset, indices, codes, out_dir):
     for i in range(len(x)):
         show(axes[0, i], x[i]), show(axes[1, i], recon[i])
     axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("recon")
-    fig.tight_layout(), fig.savefig(os.path.join(out_dir, "reconstructions.png"), dpi=100), plt.close(fig)
+    fig.tight_layout(), save_figure(fig, os.path.join(out_dir, "reconstructions.png"), dpi=100)
 
     if isinstance(model, InfoGAN):  # a GAN: 64 samples from the code prior (U[0,1] or the codebook grid)
         device = next(model.parameters()).device  # own stream: drawing samples leaves training's untouched
@@ -37,7 +38,7 @@ def draw_figures(model, dataset, indices, codes, out_dir):
         fig, axes = plt.subplots(8, 8, figsize=(8, 8))
         for ax, img in zip(axes.flat, samples):
             show(ax, img)
-        fig.tight_layout(pad=0.1), fig.savefig(os.path.join(out_dir, "samples.png"), dpi=80), plt.close(fig)
+        fig.tight_layout(pad=0.1), save_figure(fig, os.path.join(out_dir, "samples.png"), dpi=80)
 
     # Traversals: start from the first image's latent and sweep one latent at a time. QLAE: over every value
     # of that latent's learned codebook (sorted); AE: over the range the evaluation set covers, in 10 steps.
@@ -59,7 +60,7 @@ def draw_figures(model, dataset, indices, codes, out_dir):
         for k in range(n_v):
             show(axes[j, k], imgs[k])
         axes[j, 0].set_ylabel(f"z{j}", rotation=0, labelpad=12, fontsize=8)
-    fig.tight_layout(pad=0.1), fig.savefig(os.path.join(out_dir, "traversals.png"), dpi=80), plt.close(fig)
+    fig.tight_layout(pad=0.1), save_figure(fig, os.path.join(out_dir, "traversals.png"), dpi=80)
 
 
 CURVE_PANELS = (("infom", "InfoM"), ("infoe", "InfoE"), ("infoc", "InfoC"), ("psnr", "PSNR (dB)"),
@@ -99,5 +100,4 @@ def plot_curves(groups, path, labels, title=""):
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)  # (never through a link planted at `path`: lab/files.py)

@@ -16,6 +16,7 @@ import zipfile
 import numpy as np
 
 from infomec import encode_inputs, entropy, infomec, mutual_info_discrete, standardise
+from lab.files import open_to_read, save_figure
 from lab.infomec_fast import FAST
 
 
@@ -25,16 +26,24 @@ def read_latents_file(path):
     names the file and what was expected."""
     expected = ("expected `sources` (N x n_s) and `latents` (N x n_z) arrays in an .npz archive (e.g. from np.savez; "
                 "optionally `values`, a quantized model's z_q)")
-    if not zipfile.is_zipfile(path):  # (numpy would read any other file as a pickle, and refuse it confusingly)
-        raise ValueError(f"{path} is not an .npz archive (missing, empty, truncated or another format); {expected}")
-    try:
-        with np.load(path) as saved:
-            files = saved.files
-            arrays = {n: saved[n] for n in ("sources", "latents", "values") if n in files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        if "allow_pickle" in str(e):  # an object array: only pickle could load it
-            raise ValueError(f"{path} holds Python objects, refused (loading them could run code); {expected}") from None
-        raise ValueError(f"{path} is not a readable .npz archive ({e}); {expected}") from None
+    try:  # a FIFO or a folder: refused before reading (opening a FIFO would wait for a writer forever)
+        f = open_to_read(path, binary=True)
+    except ValueError as e:
+        raise ValueError(f"{e}; {expected}") from None
+    except OSError as e:  # e.g. missing
+        raise ValueError(f"{path}: {e.strerror or e}; {expected}") from None
+    with f:
+        if not zipfile.is_zipfile(f):  # (numpy would read any other file as a pickle, and refuse it confusingly)
+            raise ValueError(f"{path} is not an .npz archive (empty, truncated or another format); {expected}")
+        try:
+            with np.load(f) as saved:
+                files = saved.files
+                arrays = {n: saved[n] for n in ("sources", "latents", "values") if n in files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+            if "allow_pickle" in str(e):  # an object array: only pickle could load it
+                raise ValueError(f"{path} holds Python objects, refused (loading them could run code); {expected}") \
+                    from None
+            raise ValueError(f"{path} is not a readable .npz archive ({e}); {expected}") from None
     for n in ("sources", "latents"):
         if n not in arrays:
             raise ValueError(f"{path} has no array {n!r} (found {sorted(files)}); {expected}")
@@ -88,8 +97,7 @@ def plot_nmi(result, path, source_names=None, title=""):
         ax.set_title(f"{name}: {scores}" if name else scores, fontsize=8)
         fig.colorbar(im, ax=ax, fraction=0.03, label="NMI")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)  # (never through a link planted at `path`: lab/files.py)
 
 
 def synthetic(case, n=10_000, seed=0):
@@ -155,6 +163,27 @@ def benchmark(path=None, discrete=False, repeats=3):
               f"{'converged' if r['converged'] else 'NOT converged'}", flush=True)
 
 
+def check_plot_path(path, flag="--plot"):
+    """--plot (or lab/sweep.py's --out): a format matplotlib writes (from the extension) and a folder to put it in,
+    created if missing (as train.py creates its --out-dir), or one line saying why not."""
+    import matplotlib.figure
+
+    known = sorted(matplotlib.figure.Figure().canvas.get_supported_filetypes())
+    ext = os.path.splitext(path)[1][1:].lower()
+    if os.path.isdir(path):
+        raise SystemExit(f"error: {flag} {path} is a folder; name a file in it, e.g. {os.path.join(path, 'nmi.png')}")
+    if not ext:
+        raise SystemExit(f"error: {flag} {path} has no extension; name the format, e.g. {path}.png (known: "
+                         f"{', '.join(known)})")
+    if ext not in known:
+        raise SystemExit(f"error: {flag} {path}: unknown figure format '.{ext}'; use one of {', '.join(known)}")
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    except OSError as e:
+        raise SystemExit(f"error: {flag} {path}: cannot create its folder ({e.strerror}); choose a folder you can "
+                         "write to") from None
+
+
 def main():
     p = argparse.ArgumentParser(description="InfoMEC of latents against sources. No FILE: a demo on synthetic cases.")
     p.add_argument("file", nargs="?", help="a .npz with arrays `sources` (N x n_s) and `latents` (N x n_z)")
@@ -165,7 +194,8 @@ def main():
                    help="standalone: the authors' metric file (k, --active-fraction as given); training: their "
                         "training-time logger (k = 3, range > max / 8, InfoE linear on the file's `values` if it has "
                         "them: a quantized model's z_q); see infomec.FLAVOURS")
-    p.add_argument("--plot", default="", help="also write the NMI heatmap to this PNG")
+    p.add_argument("--plot", default="", help="also write the NMI heatmap to this file (.png, .pdf, .svg, ...: "
+                                               "matplotlib's formats); a missing folder is created")
     p.add_argument("--benchmark", action="store_true",
                    help="print timings: synthetic cases at N = 10 000 and 100 000, or FILE if given")
     a = p.parse_args()
@@ -185,6 +215,8 @@ def main():
         sources, latents, values = read_latents_file(a.file)
     except ValueError as e:
         raise SystemExit(f"error: {e}")
+    if a.plot:  # checked before scoring, which may take a while
+        check_plot_path(a.plot)
     if a.k < 1 or not 0 < a.active_fraction < 1:
         raise SystemExit(f"error: --k must be >= 1 and --active-fraction in (0, 1); got {a.k}, {a.active_fraction}")
     try:

@@ -10,11 +10,16 @@ What it guarantees (each has a test in tests/test_train.py or tests/test_reliabi
   - --resume continues bit for bit, refuses a checkpoint made with other flags (only --lr and how long, where,
     how often may change; an --lr change is recorded in config.json), and never shortens a run;
   - a learning-curve point and the final evaluation keep the evaluation set's latents, so a run can be scored
-    again without its checkpoint (python -m lab.sweep rescore).
+    again without its checkpoint (python -m lab.sweep rescore);
+  - --resume refuses other data than the run was trained on (data_fingerprint, kept in the checkpoint and in
+    config.json), by name;
+  - nothing is written through a link planted in the run folder (the folder itself may be a link), and no file is
+    read that is not a regular file (lab/files.py); tests/test_reliability_runs.py.
 """
 import contextlib
 import dataclasses
 import errno
+import hashlib
 import json
 import math
 import os
@@ -26,6 +31,8 @@ import torch
 
 import infomec
 import models
+from lab import real_data
+from lab.files import open_to_read, open_to_write, refuse_link, refuse_odd_entries, write_atomically
 from lab.infomec_fast import FAST
 
 # ----------------------------------------------------------------------------------------------------------
@@ -105,8 +112,10 @@ def default_out_dir(args):
 
 
 def config_of(args):
-    """config.json: every resolved flag, and the steps at which --lr was changed on resume (if it was)."""
-    return {**dataclasses.asdict(args), **({"lr_changes": args.lr_changes} if hasattr(args, "lr_changes") else {})}
+    """config.json: every resolved flag, the steps at which --lr was changed on resume (if it was) and what the run
+    trains on (data_fingerprint, set by resume)."""
+    return {**dataclasses.asdict(args), **{k: getattr(args, k) for k in ("lr_changes", "data_fingerprint")
+                                            if hasattr(args, k)}}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -120,12 +129,13 @@ def run_folder_lock(out_dir):
         os.makedirs(out_dir, exist_ok=True)
     except OSError as e:
         sys.exit(f"error: cannot create the run folder {out_dir} ({e.strerror}); choose an --out-dir you can write to")
+    refuse_odd_entries(out_dir)  # a planted link or FIFO: refused before any work (each write refuses one too)
     try:
         import fcntl
     except ImportError:
         yield
         return
-    with open(os.path.join(out_dir, ".lock"), "w") as f:
+    with open_to_write(os.path.join(out_dir, ".lock"), append=True) as f:  # (appending nothing: never truncated)
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -138,15 +148,11 @@ CKPT_KEYS = ("model", "optimizers", "args", "step", "data_rng", "torch_rng")
 
 
 def atomic_save(obj, path):
-    """torch.save to a temp file of this process's own, then rename over `path`: a reader (or a crash) sees the old
+    """torch.save to a fresh temp file, then rename over `path` (lab/files.py): a reader (or a crash) sees the old
     file or the new one, never half of one. A failed save (disk full) removes the temp file and says so."""
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)  # atomic on POSIX and Windows
+        write_atomically(path, lambda f: torch.save(obj, f), binary=True)
     except (OSError, RuntimeError) as e:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
         full = getattr(e, "errno", None) == errno.ENOSPC or "unexpected pos" in str(e)
         why = "the disk is full (or a quota is reached)" if full else f"{type(e).__name__}: {e}"
         raise SystemExit(f"error: could not write {path}: {why}; the previous file there is intact. Free space "
@@ -157,7 +163,8 @@ def load_checkpoint(path, device="cpu"):
     """A checkpoint this project wrote: plain tensors, numbers, strings, lists and dicts, loaded with
     weights_only=True, so a hostile file cannot run code. Anything else is refused with a message naming it."""
     try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
+        with open_to_read(path, binary=True) as f:  # (a FIFO: refused, not waited on)
+            ckpt = torch.load(f, map_location=device, weights_only=True)
     except Exception as e:  # UnpicklingError (a pickle that would run code), EOFError / RuntimeError (truncated)
         raise SystemExit(f"error: {path} is not a readable checkpoint of this project ({type(e).__name__}: "
                          f"{str(e).splitlines()[0][:200] if str(e) else 'empty or truncated'}); delete it and "
@@ -193,9 +200,68 @@ def check_finite(loss, step, args):
 
 
 # Flags that may change on resume: how long, where, how fast, how often to log, and --lr (the advice after a
-# divergence); every other flag defines the run and must match.
+# divergence); every other flag defines the run and must match. --data-dir may name another folder, but the data
+# in it must be the same: data_fingerprint is compared on its own.
 MAY_CHANGE_ON_RESUME = {"steps", "resume", "device", "log_every", "ckpt_every", "eval_every", "out_dir", "data_dir",
-                        "channels_last", "compile", "bf16", "lr", "lr_changes"}
+                        "channels_last", "compile", "bf16", "lr", "lr_changes", "data_fingerprint"}
+FULL_HASH_BYTES, SAMPLES, SAMPLE_BYTES = 256 << 20, 64, 1 << 20
+
+
+def data_fingerprint(args):
+    """What the run trains on. A procedural benchmark: its name and resolution (its images follow from those).
+    A file (npz:PATH, or --data-dir's file): its size and a SHA-256 of its bytes, all of them up to 256 MiB (under
+    a second), else of 64 chunks of 1 MiB spread evenly from its first byte to its last (a multi-GB MPI3D file
+    would take minutes to read whole at every start; a file switched for another one almost surely differs in
+    size or in those 64 MiB). A PNG folder (Falcor3D, Isaac3D): its file count and 64 files spread evenly, whole.
+    The path is kept for messages only: the same bytes moved to another folder are the same data."""
+    if not args.data_dir and not args.dataset.startswith("npz:"):
+        return {"procedural": args.dataset, "resolution": args.resolution}
+    path = os.path.abspath(args.dataset[4:] if args.dataset.startswith("npz:") else
+                           os.path.join(args.data_dir, real_data.REAL[args.dataset][0]))
+    digest = hashlib.sha256()
+    if os.path.isdir(path):
+        names = sorted(e.name for e in os.scandir(path) if e.is_file())
+        picked = [names[i] for i in sorted({round(j * (len(names) - 1) / (SAMPLES - 1)) for j in range(SAMPLES)})]
+        for name in picked if names else []:
+            with open_to_read(os.path.join(path, name), binary=True) as f:
+                digest.update(name.encode() + b"\0" + f.read())
+        return {"path": path, "files": len(names), "sha256": digest.hexdigest()}
+    with open_to_read(path, binary=True) as f:
+        size = os.fstat(f.fileno()).st_size
+        starts = [0] if size <= FULL_HASH_BYTES else \
+            sorted({j * (size - SAMPLE_BYTES) // (SAMPLES - 1) for j in range(SAMPLES)})
+        for start in starts:
+            f.seek(start)
+            digest.update(f.read(size if size <= FULL_HASH_BYTES else SAMPLE_BYTES))
+    return {"path": path, "bytes": size, "sha256": digest.hexdigest()}
+
+
+def describe_data(fingerprint):
+    if "procedural" in fingerprint:
+        return f"procedural {fingerprint['procedural']} at {fingerprint['resolution']} px"
+    size = f"{fingerprint['files']:,} files" if "files" in fingerprint else f"{fingerprint['bytes']:,} bytes"
+    return f"{fingerprint['path']} ({size}, sha256 {fingerprint['sha256'][:12]})"
+
+
+def check_same_data(args, saved_args):
+    """Refuse a resume on other data than the checkpoint's, naming both. A checkpoint from before fingerprints were
+    kept: only a switch between procedural and file data can be seen (from its flags); resumed with a note."""
+    saved = saved_args.get("data_fingerprint")
+    if saved is None:
+        was_file = bool(saved_args.get("data_dir")) or saved_args.get("dataset", "").startswith("npz:")
+        if was_file == ("procedural" in args.data_fingerprint):
+            was = (saved_args.get("data_dir") or saved_args["dataset"]) if was_file else \
+                f"procedural {saved_args['dataset']}"
+            sys.exit(f"error: --resume on other data than the run in {args.out_dir} was trained on (saved {was}, given "
+                     f"{describe_data(args.data_fingerprint)}); resume with its data, or train a new --out-dir")
+        print(f"note: the checkpoint records no fingerprint of its data (written before they were kept), so it "
+              f"cannot be checked that {describe_data(args.data_fingerprint)} is what it was trained on; recorded "
+              "from now on")
+    elif {k: v for k, v in saved.items() if k != "path"} != \
+            {k: v for k, v in args.data_fingerprint.items() if k != "path"}:
+        sys.exit(f"error: --resume on other data than the run in {args.out_dir} was trained on (saved "
+                 f"{describe_data(saved)}, given {describe_data(args.data_fingerprint)}); resume with its data, or "
+                 "train a new --out-dir")
 
 
 def resume(args, model, optimizers, generator):
@@ -204,7 +270,7 @@ def resume(args, model, optimizers, generator):
     before it); (0, 0.0) for a new run. Refuses a checkpoint made with other flags, and a new run into a folder
     that already holds one."""
     ckpt_path, device = os.path.join(args.out_dir, "ckpt.pt"), next(model.parameters()).device
-    start, seconds = 0, 0.0
+    start, seconds, args.data_fingerprint = 0, 0.0, data_fingerprint(args)
     if os.path.exists(ckpt_path) and not args.resume:
         sys.exit(f"error: {args.out_dir} already holds a checkpoint; pass --resume to continue it, "
                  "or choose another --out-dir")
@@ -214,6 +280,7 @@ def resume(args, model, optimizers, generator):
                 if k not in MAY_CHANGE_ON_RESUME and getattr(args, k, None) != v}
         if diff:
             sys.exit(f"error: --resume with flags that differ from the checkpoint's (saved, given): {diff}")
+        check_same_data(args, ckpt["args"])
         start, seconds = ckpt["step"], float(ckpt.get("train_seconds", 0.0))  # (absent from older checkpoints)
         if args.steps < start:
             sys.exit(f"error: the checkpoint in {args.out_dir} is at step {start}, beyond --steps {args.steps}; a run "
@@ -242,28 +309,26 @@ def resume(args, model, optimizers, generator):
 
 
 def write_json(obj, path):
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
+    write_atomically(path, lambda f: json.dump(obj, f, indent=2))
 
 
 def read_jsonl(path):
-    with open(path) as f:
+    with open_to_read(path) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
 def append_jsonl(row, path):
-    with open(path, "a") as f:
+    with open_to_write(path, append=True) as f:
         f.write(json.dumps(row) + "\n")
 
 
 def truncate_log(path, last_step):
     """On resume, drop log lines written after the checkpoint (they will be written again), and a torn line (a
     crash or a full disk in the middle of an append)."""
-    if os.path.exists(path):
+    if os.path.lexists(path):
+        refuse_link(path)  # (before reading: what it points to is not this run's log)
         keep = []
-        with open(path) as f:
+        with open_to_read(path) as f:
             for line in f:
                 try:
                     row = json.loads(line)
@@ -272,8 +337,7 @@ def truncate_log(path, last_step):
                     continue
                 if row.get("step", 0) <= last_step:
                     keep.append(line if line.endswith("\n") else line + "\n")
-        with open(path, "w") as f:
-            f.writelines(keep)
+        write_atomically(path, lambda f: f.writelines(keep))  # a crash now leaves the whole old log
 
 
 @contextlib.contextmanager
@@ -308,6 +372,7 @@ def log(args, step, means, images, data_seconds, train_seconds):
 
 def curve_latents(out_dir, step):
     """Where a learning-curve point keeps the evaluation set's latents (relative to the run folder)."""
+    refuse_link(os.path.join(out_dir, "curve"))
     os.makedirs(os.path.join(out_dir, "curve"), exist_ok=True)
     return os.path.join("curve", f"latents-{step:07d}.npz")
 
@@ -358,9 +423,7 @@ def save_latents(path, sources, latents, values):
                                                                               else np.float32)}
     if values is not None:
         arrays["values"] = values.astype(np.float32)
-    with open(path + ".tmp", "wb") as f:
-        np.savez_compressed(f, **arrays)
-    os.replace(path + ".tmp", path)
+    write_atomically(path, lambda f: np.savez_compressed(f, **arrays), binary=True)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import data  # noqa: E402
 import infomec  # noqa: E402
 import train  # noqa: E402
 from lab import infomec_fast, infomec_tools, real_data  # noqa: E402
+from lab.files import open_to_read, open_to_write, refuse_link, write_atomically  # noqa: E402
 from lab.figures import plot_curves  # noqa: E402
 from lab.runs import LOSS_FLAGS, config_of, load_checkpoint, read_jsonl, score_latents, write_json  # noqa: E402
 
@@ -124,10 +125,11 @@ def run_all(runs, jobs):
         while todo and len(running) < jobs:
             folder, cmd = todo.pop(0)
             try:
+                refuse_link(folder)  # the root may be a link, a run folder planted in it may not (lab/files.py)
                 os.makedirs(folder, exist_ok=True)
-                log = open(os.path.join(folder, "train.log"), "a")
-            except OSError as e:  # e.g. the root is a file, or not writable
-                print(f"FAILED: cannot write the run folder {folder} ({e.strerror})", flush=True)
+                log = open_to_write(os.path.join(folder, "train.log"), append=True)
+            except (OSError, SystemExit) as e:  # e.g. the root is a file, or not writable; a planted link
+                print(f"FAILED: cannot write the run folder {folder} ({getattr(e, 'strerror', None) or e})", flush=True)
                 failed.append(folder)
                 continue
             print("running:", " ".join(cmd[1:]), flush=True)
@@ -151,7 +153,7 @@ def read_json(path):
     if not os.path.exists(path):
         return None
     try:
-        with open(path) as f:
+        with open_to_read(path) as f:  # (a FIFO: refused, not waited on)
             value = json.load(f)
         if not isinstance(value, dict):
             raise ValueError("not a JSON object")
@@ -356,9 +358,7 @@ def rescore_curve(folder, config):
         row.update({k: v for k, v in scores.items() if isinstance(v, (int, float))}, rescored=True,
                    training_flavour={k: v for k, v in scores["training_flavour"].items() if k != "nmi"})
         done += 1
-    with open(path + ".tmp", "w") as f:
-        f.writelines(json.dumps(row) + "\n" for row in rows)
-    os.replace(path + ".tmp", path)
+    write_atomically(path, lambda f: f.writelines(json.dumps(row) + "\n" for row in rows))
     return done, len(rows) - done
 
 
@@ -389,6 +389,8 @@ def rescore(root):
             continue  # reported by read_json
         t0 = time.time()
         try:
+            for name in ("eval.json", "curves.jsonl"):  # refused before any work, so nothing is half rewritten
+                refuse_link(os.path.join(folder, name))
             if os.path.exists(os.path.join(folder, "eval_latents.npz")):
                 result = {**old, **score_file(os.path.join(folder, "eval_latents.npz"), config)}
             else:
@@ -425,21 +427,27 @@ def snapshot(root, step, into):
         kept = kept_latents(folder, step)
         if config is None or kept is None or not os.path.exists(os.path.join(folder, "curves.jsonl")):
             continue
-        point = next((r for r in read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
+        try:  # scored before anything is written: a file that cannot be read leaves no half snapshot
+            point = next((r for r in read_jsonl(os.path.join(folder, "curves.jsonl")) if r.get("step") == step), None)
+            scores = None if point is None else score_file(kept, config)
+        except (ValueError, OSError) as e:  # a torn log, a FIFO or an unreadable archive: reported by name
+            print(f"warning: skipped {folder}: {e}", file=sys.stderr)
+            continue
         if point is None:
             continue
         out = os.path.join(into, os.path.basename(folder))
+        refuse_link(out)  # --into may be a link; a folder planted in it as one is not followed
         old = read_json(os.path.join(out, "config.json"))
         if old is not None and "snapshot_of" not in old:
             refused.append(out)
             continue
         os.makedirs(out, exist_ok=True)
         write_json({**config, "steps": step, "eval_every": 0, "out_dir": out,
-                          "snapshot_of": f"{os.path.basename(folder)} at step {step}"}, os.path.join(out, "config.json"))
-        shutil.copyfile(kept, os.path.join(out, "eval_latents.npz.tmp"))
-        os.replace(os.path.join(out, "eval_latents.npz.tmp"), os.path.join(out, "eval_latents.npz"))
+                    "snapshot_of": f"{os.path.basename(folder)} at step {step}"}, os.path.join(out, "config.json"))
+        with open_to_read(kept, binary=True) as source:  # copied through a fresh temp file, never a planted one
+            write_atomically(os.path.join(out, "eval_latents.npz"), lambda f: shutil.copyfileobj(source, f), True)
         keep = ("psnr", "n_eval", "codebook_usage", "decayed_norm", "codebook_range")
-        result = {**{k: point[k] for k in keep if k in point}, **score_file(kept, config), "steps": step}
+        result = {**{k: point[k] for k in keep if k in point}, **scores, "steps": step}
         write_json(result, os.path.join(out, "eval.json"))
         print(f"{out}: {os.path.basename(folder)} at step {step}: InfoM {result['infom']:.3f}, InfoE "
               f"{result['infoe']:.3f}, InfoC {result['infoc']:.3f}", flush=True)
@@ -529,8 +537,12 @@ def curves(root, names, path, at_steps=(), flavours=("standalone",)):
         if name in names and name not in labels:
             folders = [d for d in sorted(glob.glob(os.path.join(root, f"{name}-s*")))
                        if os.path.exists(os.path.join(d, "curves.jsonl"))]
+            try:
+                runs = [read_jsonl(os.path.join(d, "curves.jsonl")) for d in folders]
+            except ValueError as e:  # a torn log, a FIFO
+                sys.exit(f"error: {e}")
             if folders:
-                groups.append([read_jsonl(os.path.join(d, "curves.jsonl")) for d in folders]), labels.append(name)
+                groups.append(runs), labels.append(name)
                 seeds_of[name] = folders
     if not groups:
         sys.exit(f"error: no curves.jsonl under {root} for {names} (train with --eval-every N)")
@@ -641,6 +653,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if min(a.seeds) < 0 or a.jobs < 1:
         p.error(f"--seeds must be >= 0 and --jobs >= 1, got seeds {a.seeds}, jobs {a.jobs}")
+    if a.out and a.action in ("curves", "heatmaps"):
+        infomec_tools.check_plot_path(a.out, "--out")  # a bad figure path: one line now, not a traceback after the work
     if a.action == "snapshot":
         if a.step is None or not a.into:
             sys.exit("error: snapshot needs --step STEP and --into FOLDER")

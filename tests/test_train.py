@@ -109,8 +109,8 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint_whole(tmp_path, mon
     path = str(tmp_path / "ckpt.pt")
     runs.atomic_save({"step": 1}, path)
 
-    def broken_save(obj, f):
-        open(f, "wb").write(b"half a checkpoint")
+    def broken_save(obj, f):  # (f: the temp file, opened; lab/files.write_atomically)
+        (f if hasattr(f, "write") else open(f, "wb")).write(b"half a checkpoint")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(torch, "save", broken_save)
