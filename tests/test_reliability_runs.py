@@ -301,3 +301,21 @@ def test_a_plot_path_that_cannot_be_written_is_one_line_before_scoring(latents_f
     with pytest.raises(SystemExit, match=message):
         cli(monkeypatch, latents_file, "--discrete", "--plot", str(tmp_path / plot) if plot else str(tmp_path))
     assert not scored
+
+
+def test_a_small_evaluation_set_is_scored_with_a_warning_kept_in_eval_json(capsys):
+    """--eval-size 2 on a large dataset (or any evaluation set under 1 000 samples): InfoMEC is still computed, but
+    the warning is printed and kept beside the scores, where a reader of eval.json meets it."""
+    import numpy as np
+
+    from lab import runs
+    rng = np.random.default_rng(0)
+    s = rng.integers(0, 3, (40, 2))
+    result = {}
+    runs.score_into(result, s, s.copy(), None, True, 1 / 20)
+    assert "infom" in result and "scored on 40 samples" in result["infomec_warning"]
+    assert "InfoMEC scored on 40 samples" in capsys.readouterr().err
+    big = rng.integers(0, 3, (1000, 2))
+    result = {}
+    runs.score_into(result, big, big.copy(), None, True, 1 / 20)
+    assert "infomec_warning" not in result
