@@ -85,9 +85,10 @@ print(f"a codebook's initial values span [{initial.min().item():.1f}, {initial.m
       f"span {summary['qlae']['codebook_range']:.2f} on average")
 
 # %% [markdown]
-# Reading it. The QLAE reconstructs worse than the AE at this length (the PSNR column above: its decoder sees only
-# grid points). Weight decay keeps the decayed weights smaller (the norm column: QLAE against QLAE without weight
-# decay). The codebooks spread far beyond their initial range (the last line above; their values are not
+# Reading it (a normal-mode run; the fast mode's runs are too short for any of this to show). The QLAE
+# reconstructs worse than the AE at this length (the PSNR column above: its decoder sees only grid points).
+# Weight decay keeps the decayed weights smaller (the norm column: QLAE against QLAE without weight decay).
+# The codebooks spread far beyond their initial range (the last line above; their values are not
 # decayed, the latent scale is free), with distinct, well-separated values per latent. Whether the QLAE's latents
 # are more disentangled than the AE's, and whether weight decay changes that, needs a measure: step 4 builds
 # InfoMEC, step 5 scores these three runs with it.

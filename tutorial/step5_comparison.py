@@ -25,6 +25,7 @@ MODELS = {"ae": ("AE", ["--model", "ae"]), "vae": ("beta-VAE", ["--model", "vae"
           "qlae": ("QLAE", ["--model", "qlae"]), "qlae-nowd": ("QLAE w/o weight decay", ["--model", "qlae",
                                                                                       "--weight-decay", "0"])}
 print("beta-VAE's beta (train.BASELINE_WEIGHTS):", train.BASELINE_WEIGHTS["beta"])
+print("train.py flags of every run here:", " ".join(SIZE))
 results = {name: train_or_load(name, [*SIZE, *flags]) for name, (_, flags) in MODELS.items()}
 names = data.SHAPES3D_FACTORS
 
@@ -65,7 +66,8 @@ print(f"results/README.md's CPU tables: {runs_of_tables['steps']:,} steps; the p
       f"{train.PAPER_PRESET['steps']:,} steps at {train.PAPER_PRESET['resolution']} px")
 
 # %% [markdown]
-# Reading it (this run's numbers, printed above): compare the QLAE's InfoM with the AE's and the beta-VAE's in
+# Reading it (this run's numbers, printed above; in the fast mode the models are untrained and none of this
+# shows): compare the QLAE's InfoM with the AE's and the beta-VAE's in
 # the table, then the two per-latent lists. Where the QLAE puts a hue into a latent, that latent's NMI mass sits
 # mostly on that one source; the AE spreads each hue over several latents, at lower NMI and with smaller shares.
 # The last lines give each source's best latent per model: at this length the object's scale and shape are

@@ -76,6 +76,7 @@ check(bool(u.min() >= 0) and bool(u.max() <= 1), "InfoWGAN-GP's codes lie in the
 # %%
 flags = ["--model", "qlinfogan", "--steps", str(fast(3000, 10)), "--batch-size", str(fast(64, 8)),
          "--eval-size", str(fast(10_000, 300)), "--log-every", str(fast(250, 5))]
+print("train.py flags of this run:", " ".join(flags))
 result = train_or_load("qlinfogan", flags)
 lines = [json.loads(l) for l in open(os.path.join(result["run_dir"], "metrics.jsonl"))]
 print(f"PSNR of G(E(x)) {result['psnr']:.1f} dB, InfoM {result['infom']:.2f}, InfoE {result['infoe']:.2f}, "
@@ -94,7 +95,8 @@ for ax, name in zip(axes[1:], ("samples.png", "traversals.png")):
 savefig(fig, "step6_gan.png")
 
 # %% [markdown]
-# Reading it. This is a young GAN (its length: the last line above). The value gap has peaked and is falling,
+# Reading it (a normal-mode run; the fast mode's few steps show none of this). This is a young GAN (its
+# length: the last line above). The value gap has peaked and is falling,
 # the latent loss has dropped by orders of magnitude, and the samples are still dark, noisy colour fields with
 # a rough wall/floor split. Twice as long (the runs of results/README.md) gives recognisable wall and floor
 # colours and a blob for the object, and traversals in which single latents change a wall or floor hue on
