@@ -115,12 +115,12 @@ print(f"the paper (--preset paper): {train.PAPER_PRESET['steps']:,} steps = "
 # which every seed with weight decay is more modular than every seed without it.
 
 # %%
-study = os.path.join(ROOT, "results", "wd-study")
+study = os.path.relpath(os.path.join(ROOT, "results", "wd-study"))  # (relative: the output names no machine)
 curves = {name: [read_jsonl(os.path.join(study, f"{name}-s{seed}", "curves.jsonl")) for seed in (0, 1, 2)]
           for name in ("qlae", "qlae-nowd")}
 steps = sorted({row["step"] for run in curves["qlae"] for row in run})
 print("the table: mean ± half-width of the 95% confidence interval over seeds (lab/sweep.py, mean_ci)")
-sweep.curves(study, ["ae", "qlae", "qlae-nowd"], os.path.join(FIGURES, "step3_wd_study.png"),
+sweep.curves(study, ["ae", "qlae", "qlae-nowd"], os.path.relpath(os.path.join(FIGURES, "step3_wd_study.png")),
              at_steps=(steps[0], steps[-1]))
 show_png("step3_wd_study.png")
 

@@ -46,7 +46,7 @@ for name, (label, _) in MODELS.items():
 folders = [os.path.basename(results[name]["run_dir"]) for name in ("ae", "vae", "qlae")]
 print("panels:", ", ".join(f"{MODELS[n][0]} = {f}" for n, f in zip(("ae", "vae", "qlae"), folders)))
 print(f"python lab/sweep.py heatmaps {os.path.relpath(RUNS, ROOT)} --runs {' '.join(folders)}")
-sweep.heatmaps(RUNS, folders, os.path.join(FIGURES, "step5_heatmaps.png"))
+sweep.heatmaps(RUNS, folders, os.path.relpath(os.path.join(FIGURES, "step5_heatmaps.png")))
 show_png("step5_heatmaps.png")
 print("NMI matrix: sources x latents =", np.array(results["qlae"]["nmi"]).shape)
 
