@@ -178,6 +178,44 @@ def test_every_notebook_holds_exactly_its_step_scripts_cells():
         assert got == make_notebooks.cells_of(step), f"{os.path.basename(path)} differs from its script: rebuild it"
 
 
+def _markdown_and_code(step):
+    sys.path.insert(0, os.path.join(ROOT, "tutorial"))
+    import make_notebooks
+
+    cells = make_notebooks.cells_of(step)
+    return [t for k, t in cells if k == "markdown"], "\n".join(t for k, t in cells if k == "code")
+
+
+def test_no_steps_text_quotes_a_number_typed_from_a_run():
+    """Every measured number a step's text talks about is one the step prints: the prose refers to printed lines
+    instead of quoting values from one run (decimals, percentages, latent indices such as z8), which drift as soon
+    as the code or the run changes. The Runtime paragraph, a measurement of the step itself, is exempt."""
+    import re
+
+    for step in sorted(glob.glob(os.path.join(ROOT, "tutorial", "step*.py"))):
+        markdown, _ = _markdown_and_code(step)
+        text = "\n\n".join(markdown)
+        prose = "\n\n".join(p for p in text.split("\n\n") if not p.lstrip().startswith("Runtime:"))
+        typed = re.findall(r"\d\.\d+|\d ?%|\bz\d+\b", prose)
+        assert not typed, f"{os.path.basename(step)}: numbers typed into its text: {typed}; print them instead"
+
+
+def test_the_steps_use_the_projects_own_code_for_what_they_show():
+    """Step 3 summarises weights with train.weight_summary and shows the runs' training log; step 4 scores with
+    infomec.py's definitions (not the fast paths of lab/infomec_fast.py) and fits InfoE's regression in view;
+    step 5 draws its heatmaps with the sweep's tool, not by hand."""
+    steps = {os.path.basename(p)[:5]: _markdown_and_code(p)[1]
+             for p in glob.glob(os.path.join(ROOT, "tutorial", "step*.py"))}
+    assert "train.weight_summary(" in steps["step3"] and "def decayed_norm" not in steps["step3"]
+    assert "metrics.jsonl" in steps["step3"]
+    assert "infomec_fast" not in steps["step4"] and "FAST" not in steps["step4"]
+    assert "infomec.mutual_info_knn(" in steps["step4"] and "infomec.logistic_cross_entropy(" in steps["step4"]
+    assert "sweep.heatmaps(" in steps["step5"] and "imshow(nmi" not in steps["step5"]
+    with open(os.path.join(ROOT, "tutorial", "step3_train.ipynb")) as f:
+        outputs = "".join("".join(o.get("text", "")) for c in json.load(f)["cells"] for o in c.get("outputs", []))
+    assert "img/s" in outputs, "step 3's notebook shows no training log: rebuild it with --execute"
+
+
 def test_the_setup_cell_does_nothing_inside_the_project(tmp_path):
     sys.path.insert(0, os.path.join(ROOT, "tutorial"))
     import make_notebooks

@@ -37,8 +37,8 @@ def check(condition, message):
 
 def train_or_load(name, flags):
     """Train RUNS/NAME-XXXXXXXX with train.py's flags unless it finished before; returns its eval.json as a dict, with
-    the run's folder under "run_dir". XXXXXXXX is a digest of the flags, so a run is reused only for the very same request (another mode, model or
-    length trains its own folder). An interrupted run resumes from its checkpoint, so nothing finished is lost."""
+    the run's folder under "run_dir". XXXXXXXX is a digest of the flags, so a run is reused only for the very same
+    request (another mode, model or length trains its own folder). An interrupted run resumes from its checkpoint, so nothing finished is lost."""
     import hashlib
     import json
 
@@ -57,9 +57,15 @@ def savefig(fig, name):
     closed, which keeps memory flat; the inline backend alone would show only figures still open.)"""
     path = os.path.join(FIGURES, name)
     fig.savefig(path, dpi=90, bbox_inches="tight")
-    if "ipykernel" in sys.modules:  # show the PNG just written: the notebook holds exactly that image
+    plt.close(fig)
+    show_png(name)
+    print(f"wrote {os.path.relpath(path)}")  # (returns nothing: a notebook would echo a returned path)
+
+
+def show_png(name):
+    """In a notebook, show the PNG FIGURES/NAME inline: one the step drew, or one a project tool (lab/sweep.py)
+    wrote there and named in its own output. A script shows nothing; the PNG is on disk."""
+    if "ipykernel" in sys.modules:  # show the PNG itself: the notebook holds exactly that image
         from IPython.display import Image, display
 
-        display(Image(filename=path))
-    plt.close(fig)
-    print(f"wrote {os.path.relpath(path)}")  # (returns nothing: a notebook would echo a returned path)
+        display(Image(filename=os.path.join(FIGURES, name)))

@@ -1,7 +1,8 @@
 # %% [markdown]
 # # Step 1: the data, and what "disentangled" would mean on it
 #
-# Runtime: 3 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's problem setting (sources, latents, disentanglement).
+# Runtime: 3 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's problem setting (sources, latents,
+# disentanglement).
 #
 # Disentanglement is defined against **sources**: the few independent factors that generated the data. The paper
 # evaluates on datasets whose sources are known because the images were rendered from them; here we render a
@@ -14,6 +15,7 @@ import torch
 
 from _setup import FAST, check, fast, plt, savefig  # noqa: F401  (FAST: see tutorial/README.md)
 import data
+import train
 
 dataset = data.Shapes3D(resolution=fast(64, 32))
 print("sources:", dict(zip(dataset.factor_names, dataset.factor_sizes)))
@@ -45,11 +47,13 @@ savefig(fig, "step1_sources.png")
 
 # %% [markdown]
 # Training draws uniformly random images (`dataset.sample`), rendered on the training device so the loop never
-# waits for data; evaluation uses a fixed set of up to 10 000 images (`data.eval_indices`).
+# waits for data; evaluation uses a fixed set of images (`data.eval_indices`; its size is train.py's
+# `--eval-size`, printed below).
 
 # %%
 x, factors = dataset.sample(8, torch.Generator().manual_seed(0))
 print("a batch:", tuple(x.shape), "with sources\n", factors)
+print("evaluation set: the first", train.Args().eval_size, "images of data.eval_indices' fixed order")
 
 # Checks: the claims above hold for this dataset.
 check(x.min() >= 0 and x.max() <= 1, "pixels lie in [0, 1] (the reconstruction loss is a BCE on them)")

@@ -1,11 +1,13 @@
 # %% [markdown]
 # # Step 2: latent quantization, where every gradient goes
 #
-# Runtime: 3.5 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's method section (latent quantization) and `quantizer.py`.
+# Runtime: 3.5 s on a 2-core CPU (GPU: not measured). Reads alongside the paper's method section (latent
+# quantization) and `quantizer.py`.
 #
 # The first half of the method: each latent dimension j gets its **own** small scalar codebook V_j of n_v values
-# (n_v = 10; initialised evenly from -0.5 to 0.5, then learned). The encoder's continuous output z_c is snapped,
-# coordinate by coordinate, to the nearest value of that coordinate's codebook. The latent space is therefore a
+# (initialised evenly over a fixed interval, then learned; n_v and the initial grid are printed below, and the
+# example uses a smaller n_v to stay readable). The encoder's continuous output z_c is snapped, coordinate by
+# coordinate, to the nearest value of that coordinate's codebook. The latent space is therefore a
 # grid, the product of the codebooks: few values per dimension, reused in every combination. The decoder can only
 # ever see grid points, so a value must mean the same thing whatever the other coordinates are.
 
@@ -13,8 +15,11 @@
 import torch
 
 from _setup import check, plt, savefig
+import train
 from quantizer import LatentQuantizer, commitment_loss, quantization_loss, straight_through
 
+print("n_v (train.py's --values-per-latent):", train.Args().values_per_latent, "; initial grid:",
+      [round(v, 3) for v in LatentQuantizer(1, train.Args().values_per_latent).codebooks()[0].tolist()])
 torch.manual_seed(0)
 q = LatentQuantizer(n_latents=3, values_per_latent=5)
 print("initial codebooks (n_z x n_v):\n", q.codebooks().detach())
@@ -42,10 +47,13 @@ check(q.values.grad is None, "and reaches no codebook value")
 # - quantization loss = mean (stopgrad(z_c) - z_q)^2 moves only the codebook values (towards the encodings);
 # - commitment loss = mean (z_c - stopgrad(z_q))^2 moves only the encoder (towards its values).
 #
-# QLAE adds both with weight 0.01 to the reconstruction loss. (Putting both on the straight-through output, as one
-# popular library does, leaves the codebook untrained and makes the two encoder gradients cancel.)
+# QLAE adds both, each with a small weight (printed below), to the reconstruction loss. (Putting both on the
+# straight-through output, as one popular library does, leaves the codebook untrained and makes the two encoder
+# gradients cancel.)
 
 # %%
+print("QLAE's loss weights (train.Args):", {k: getattr(train.Args(), f"{k}_weight") for k in
+                                          ("quantization", "commitment")})
 grads = {}
 for name, loss_fn in (("quantization", quantization_loss), ("commitment", commitment_loss)):
     q.values.grad, z_c.grad = None, None
@@ -59,12 +67,12 @@ check(grads["commitment"][0] is not None and grads["commitment"][1] is None,
       "the commitment loss moves only the encoder")
 
 # %% [markdown]
-# Learning the values: below, 2 000 encodings of one latent are drawn from three clusters, and only the
-# quantization loss trains the codebook (Adam, lr 0.01). Each value moves to the mean of the encodings nearest to
-# it, so the values leave the empty stretches between the clusters and split the clusters among themselves
-# (the figure: blue the initial grid, red the learned values). With an encoder in the loop the commitment loss
-# pulls the encodings onto the values at the same time, and weight decay (step 3) decides how many distinct
-# values the encoder can afford to use.
+# Learning the values: below, encodings of one latent are drawn from three clusters, and only the quantization
+# loss trains the codebook (Adam; the count and the learning rate are printed). Each value moves to the mean of
+# the encodings nearest to it, so the values leave the empty stretches between the clusters and split the
+# clusters among themselves (the figure: blue the initial grid, red the learned values). With an encoder in the
+# loop the commitment loss pulls the encodings onto the values at the same time, and weight decay (step 3)
+# decides how many distinct values the encoder can afford to use.
 
 # %%
 torch.manual_seed(0)
@@ -73,6 +81,7 @@ encodings = torch.cat([torch.randn(700) * 0.03 - 0.35, torch.randn(600) * 0.03 +
                        torch.randn(700) * 0.03 + 0.4])[:, None]  # (2000, 1)
 start = q1.codebooks().detach().clone()
 opt = torch.optim.Adam(q1.parameters(), lr=0.01)
+print(f"{len(encodings)} encodings in three clusters; Adam, lr {opt.param_groups[0]['lr']}")
 for _ in range(300):
     z_q, _ = q1(encodings)
     opt.zero_grad()

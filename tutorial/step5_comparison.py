@@ -4,23 +4,28 @@
 # Runtime: 7 min on a 2-core CPU on top of step 3's runs (one more run: a beta-VAE; one thread, the other
 # core busy), GPU: not measured; fast mode: about 15 s. Reads alongside the paper's experiments and `lab/sweep.py`.
 #
-# Step 3 trained an AE, a QLAE and a QLAE without weight decay; here a beta-VAE (beta = 3, the paper's value for
-# Shapes3D) joins them, and we look at what each latent encodes: the NMI heatmaps (sources down, latents across)
-# and the traversals (one row per latent: decode the first evaluation image's latent with that one coordinate
-# swept; for the QLAE over the values of its codebook). One seed at a shortened length is an illustration, not a
-# result: the tables in results/README.md (`python lab/sweep.py run ...`) give means and confidence intervals over seeds.
+# Step 3 trained an AE, a QLAE and a QLAE without weight decay; here a beta-VAE (its beta: the paper's value for
+# Shapes3D, `train.BASELINE_WEIGHTS`, printed below) joins them, and we look at what each latent encodes: the NMI
+# heatmaps (sources down, latents across) and the traversals (one row per latent: decode the first evaluation
+# image's latent with that one coordinate swept; for the QLAE over the values of its codebook). One seed at a
+# shortened length is an illustration, not a result: the tables in results/README.md (`python lab/sweep.py run
+# ...`) give means and confidence intervals over seeds.
 
 # %%
 import os
 
 import numpy as np
 
-from _setup import FAST, SIZE, check, plt, savefig, train_or_load
+from _setup import FAST, FIGURES, RUNS, ROOT, SIZE, check, plt, savefig, show_png, train_or_load
 import data
+import train
+from lab import sweep
 
 MODELS = {"ae": ("AE", ["--model", "ae"]), "vae": ("beta-VAE", ["--model", "vae"]),
           "qlae": ("QLAE", ["--model", "qlae"]), "qlae-nowd": ("QLAE w/o weight decay", ["--model", "qlae",
                                                                                       "--weight-decay", "0"])}
+print("beta-VAE's beta (train.BASELINE_WEIGHTS):", train.BASELINE_WEIGHTS["beta"])
+print("train.py flags of every run here:", " ".join(SIZE))
 results = {name: train_or_load(name, [*SIZE, *flags]) for name, (_, flags) in MODELS.items()}
 names = data.SHAPES3D_FACTORS
 
@@ -32,21 +37,18 @@ for name, (label, _) in MODELS.items():
 # %% [markdown]
 # ## Heatmaps
 # A modular code has one bright cell per column (each latent about one source); a compact one has one bright
-# cell per row. With 12 latents for 6 sources, compactness is not expected (InfoC is secondary in the paper).
+# cell per row. With twice as many latents as sources (the shape printed below), compactness is not expected
+# (InfoC is secondary in the paper). The heatmaps are the sweep's own, drawn from each run's kept evaluation
+# latents (`eval_latents.npz`) as `python lab/sweep.py heatmaps RUNS_FOLDER --runs FOLDER ...` draws them; each
+# panel is titled with its run folder.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(15, 3.2))
-for ax, name in zip(axes, ("ae", "vae", "qlae")):
-    nmi = np.array(results[name]["nmi"])
-    ax.imshow(nmi, vmin=0, vmax=1, cmap="viridis")
-    for i in range(nmi.shape[0]):
-        for j in range(nmi.shape[1]):
-            ax.text(j, i, f"{nmi[i, j]:.1f}", ha="center", va="center", fontsize=6,
-                    color="white" if nmi[i, j] < 0.5 else "black")
-    ax.set_yticks(range(len(names)), names, fontsize=7), ax.set_xticks(range(nmi.shape[1]))
-    ax.set_title(f"{MODELS[name][0]}: InfoM {results[name]['infom']:.2f}, InfoE {results[name]['infoe']:.2f}",
-                 fontsize=9)
-savefig(fig, "step5_heatmaps.png")
+folders = [os.path.basename(results[name]["run_dir"]) for name in ("ae", "vae", "qlae")]
+print("panels:", ", ".join(f"{MODELS[n][0]} = {f}" for n, f in zip(("ae", "vae", "qlae"), folders)))
+print(f"python lab/sweep.py heatmaps {os.path.relpath(RUNS, ROOT)} --runs {' '.join(folders)}")
+sweep.heatmaps(RUNS, folders, os.path.relpath(os.path.join(FIGURES, "step5_heatmaps.png")))
+show_png("step5_heatmaps.png")
+print("NMI matrix: sources x latents =", np.array(results["qlae"]["nmi"]).shape)
 
 for name in ("ae", "qlae"):
     nmi = np.array(results[name]["nmi"])
@@ -55,15 +57,23 @@ for name in ("ae", "qlae"):
         top = int(nmi[:, j].argmax())
         share = nmi[top, j] / max(nmi[:, j].sum(), 1e-12)
         print(f"  z{j:<2d} {names[top]:12s} {nmi[top, j]:.2f}  ({share:.0%} of its NMI mass)")
+for name in MODELS:
+    nmi = np.array(results[name]["nmi"])
+    print(f"{MODELS[name][0]:22s} largest NMI per source: " + ", ".join(f"{n} {v:.2f}" for n, v in
+                                                                      zip(names, nmi.max(1))))
+runs_of_tables = sweep.read_json(os.path.join(ROOT, "results", "cpu-sweep", "qlae-s0", "config.json"))
+print(f"results/README.md's CPU tables: {runs_of_tables['steps']:,} steps; the paper (--preset paper): "
+      f"{train.PAPER_PRESET['steps']:,} steps at {train.PAPER_PRESET['resolution']} px")
 
 # %% [markdown]
-# Reading it (the normal mode on a 2-core CPU, seed 0, 3 000 steps): the QLAE's InfoM is 0.59 against 0.42
-# for the AE and 0.36 for the beta-VAE. The QLAE puts the wall hue mostly into z8 and z1 (NMI 0.65 and 0.43, each
-# 90 % of that latent's information) and the floor hue into z7 (0.53, 92 %); the AE spreads each hue over
-# several latents, at NMI 0.32 or less and never more than 70 % of a latent's information. No model encodes the
-# object's scale or shape yet at this length (the QLAE a little of the orientation): they are small
-# in a 32 px image and contribute little to the reconstruction loss, which is why the tables in results/README.md use
-# 6 000 steps and why the paper's 200 000 steps at 64 px matter.
+# Reading it (this run's numbers, printed above; in the fast mode the models are untrained and none of this
+# shows): compare the QLAE's InfoM with the AE's and the beta-VAE's in
+# the table, then the two per-latent lists. Where the QLAE puts a hue into a latent, that latent's NMI mass sits
+# mostly on that one source; the AE spreads each hue over several latents, at lower NMI and with smaller shares.
+# The last lines give each source's best latent per model: at this length the object's scale and shape are
+# encoded little by any model, and the orientation at most weakly. They are small in a 32 px image and
+# contribute little to the reconstruction loss, which is why the tables in results/README.md train longer and
+# why the paper's length and resolution matter (the line printed last).
 #
 # ## Traversals
 # Left the AE (each latent swept over the range the evaluation set covers), right the QLAE (each latent over its
@@ -77,23 +87,21 @@ for ax, name in zip(axes, ("ae", "qlae")):
 savefig(fig, "step5_traversals.png")
 
 # %% [markdown]
-# In this run, most AE rows change several things at once (z1: the wall colour, the floor colour and the object's
-# colour and shape together; z9 the wall colour and the object's size), while most QLAE rows change one: z1 and
-# z8 only the wall colour, z7 only the floor colour, z4 and z5 only the object's colour. That is what InfoM 0.59 vs
-# 0.42 looks like.
+# Hold the rows against the per-latent lists above. A QLAE latent that holds most of its NMI mass on one hue
+# should change only that colour in its row; an AE latent whose mass is spread changes several things at once
+# (a wall colour together with the floor colour, or with the object's size). That is what the InfoM gap in the
+# table looks like.
 #
-# And weight decay? Without it the QLAE is no less modular here (InfoM 0.66 vs 0.59). Step 3 showed why that
-# is no surprise at 3 000 steps (a third of the decay's time constant); even a ten times stronger decay (time
-# constant 1 000 steps) left three 6 000-step seeds no more modular than without it, and 3.4 dB worse at
-# reconstruction (results/README.md, "The paper's tables at CPU scale"). Given three time constants at the
-# paper's decay (results/wd-study/README.md, 30 000 steps), the QLAE with weight decay ends more modular in
-# every seed (InfoM 0.80 vs 0.70 on average), but with three seeds the 95% intervals still overlap: the
-# direction the paper reports, not yet beyond seed noise. Exercise 10 asks what that evidence can and cannot
-# say.
+# And weight decay? Compare the two QLAE rows of the table: at this length it need not make the QLAE more
+# modular, and step 3 showed why that is no surprise (this run is a fraction of the decay's time constant).
+# Given a few time constants, step 3's study found the QLAE with weight decay more modular in every seed, but
+# with three seeds its intervals still overlap: the direction the paper reports, not yet beyond seed noise.
+# Exercise 10 asks what that evidence can and cannot say.
 
 # %%
 for name in MODELS:
-    check(np.array(results[name]["nmi"]).shape == (6, 12), f"{name}: a 6 x 12 NMI matrix")
+    nmi = np.array(results[name]["nmi"])
+    check(nmi.shape == (len(names), 2 * len(names)), f"{name}: an NMI matrix of sources x twice as many latents")
 if not FAST:
     check(results["qlae"]["infom"] > results["ae"]["infom"] + 0.1, "QLAE is more modular than the AE")
     check(results["qlae"]["infom"] > results["vae"]["infom"], "and than the beta-VAE")

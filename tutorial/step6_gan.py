@@ -10,11 +10,13 @@
 # - the **generator** is the decoder of the autoencoders, fed *only* the code z (no separate noise vector);
 # - the **critic** and InfoGAN's **Q-head** share one trunk (the encoder): a value head on its features scores
 #   realism, the encoder's own latent head predicts z from an image;
-# - the critic is trained as a Wasserstein critic with a gradient penalty (WGAN-GP), and both players add 200 x
-#   the latent loss mean (z_hat - z)^2, so the generator must make z recoverable from its image;
+# - the critic is trained as a Wasserstein critic with a gradient penalty (WGAN-GP), and both players add the
+#   latent loss mean (z_hat - z)^2 with a large weight (`latent_weight`, printed below), so the generator must
+#   make z recoverable from its image;
 # - InfoWGAN-GP draws z ~ U[0, 1]^n_z. **QLInfoWGAN-GP** draws each coordinate uniformly from its own learned
 #   codebook and snaps the Q-head's prediction onto the codebooks (straight-through) before the latent loss;
-#   the codebooks train with the generator, and AdamW's weight decay (1e-3) does the rest.
+#   the codebooks train with the generator, and AdamW's weight decay (`train.WEIGHT_DECAY`, printed below) does
+#   the rest.
 
 # %%
 import json
@@ -27,6 +29,10 @@ import torch.nn as nn
 from _setup import FAST, check, fast, plt, savefig, train_or_load
 import models
 import train
+
+gan = train.parse_args(["--model", "qlinfogan", "--out-dir", "unused"])  # the flags' values for this model
+print({k: getattr(gan, k) for k in ("latent_weight", "gp_weight", "weight_decay", "critic_steps", "lr",
+                                    "adam_beta1", "adam_beta2")})
 
 # %% [markdown]
 # ## The gradient penalty, checked on a critic whose gradient we know
@@ -62,17 +68,23 @@ check(bool(u.min() >= 0) and bool(u.max() <= 1), "InfoWGAN-GP's codes lie in the
 
 # %% [markdown]
 # ## Training
-# One critic update per step, and one generator update every 5th step (steps count critic updates); Adam(W)
-# with lr 2e-4 and betas (0, 0.9) for both players. Each progress line shows the critic's value gap
-# D(real) - D(fake), an estimate of the Wasserstein distance that should shrink as the generator improves.
+# One critic update per step, and one generator update every `critic_steps`-th step (steps count critic
+# updates); Adam(W) with the GANs' learning rate and betas for both players (`train.GAN_OPTIMISER`; the values
+# printed above). Each progress line shows the critic's value gap D(real) - D(fake), an estimate of the
+# Wasserstein distance that should shrink as the generator improves.
 
 # %%
 flags = ["--model", "qlinfogan", "--steps", str(fast(3000, 10)), "--batch-size", str(fast(64, 8)),
          "--eval-size", str(fast(10_000, 300)), "--log-every", str(fast(250, 5))]
+print("train.py flags of this run:", " ".join(flags))
 result = train_or_load("qlinfogan", flags)
 lines = [json.loads(l) for l in open(os.path.join(result["run_dir"], "metrics.jsonl"))]
 print(f"PSNR of G(E(x)) {result['psnr']:.1f} dB, InfoM {result['infom']:.2f}, InfoE {result['infoe']:.2f}, "
       f"InfoC {result['infoc']:.2f}, codebook usage {result['codebook_usage']:.2f}")
+peak = max(lines, key=lambda l: l["gap"])
+print(f"{lines[-1]['step']:,} critic steps = {lines[-1]['step'] // gan.critic_steps:,} generator steps; value gap: "
+      f"peak {peak['gap']:.3f} at step {peak['step']:,}, last {lines[-1]['gap']:.3f}; latent loss: first "
+      f"{lines[0]['latent']:.4f}, last {lines[-1]['latent']:.4f}")
 
 fig, axes = plt.subplots(1, 3, figsize=(17, 5.5), gridspec_kw={"width_ratios": [1, 1, 1.2]})
 axes[0].plot([l["step"] for l in lines], [l["gap"] for l in lines], label="value gap D(real) - D(fake)")
@@ -83,12 +95,12 @@ for ax, name in zip(axes[1:], ("samples.png", "traversals.png")):
 savefig(fig, "step6_gan.png")
 
 # %% [markdown]
-# Reading it. This is a young GAN. After 3 000 critic steps (600 generator steps; the normal mode on a 2-core
-# CPU) the value gap has peaked and is falling, the latent loss is down to about 0.005, and the samples are
-# still dark, noisy colour fields with a rough wall/floor split. Twice as long (the 6 000-step runs of results/README.md)
-# gives recognisable wall and floor colours and a blob for the object, and traversals in which single latents
-# change a wall or floor hue on their own. The paper trains 200 000 critic steps on 64 px images; step 7 gives
-# the commands.
+# Reading it (a normal-mode run; the fast mode's few steps show none of this). This is a young GAN (its
+# length: the last line above). The value gap has peaked and is falling,
+# the latent loss has dropped by orders of magnitude, and the samples are still dark, noisy colour fields with
+# a rough wall/floor split. Twice as long (the runs of results/README.md) gives recognisable wall and floor
+# colours and a blob for the object, and traversals in which single latents change a wall or floor hue on
+# their own. The paper trains far longer on larger images (`--preset paper`); step 7 gives the commands.
 
 # %%
 check(all(result[k] == result[k] for k in ("psnr", "infom", "infoe", "infoc")), "every metric is a number")

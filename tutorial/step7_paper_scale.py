@@ -5,9 +5,10 @@
 # designed to take under 5 minutes; not yet run on a GPU).
 # Reads alongside the paper's experiments and its appendix (training details).
 #
-# Everything so far ran at "CPU scale": 32 px images, the narrow "cpu" nets, batch 64, a few thousand steps.
-# The paper's scale is one flag away, `--preset paper`: the 12-layer nets, 64 px, batch 128, 200 000 steps
-# (the GANs: batch 64, lr 2e-4). This step shows exactly what that means and the commands to run it.
+# Everything so far ran at "CPU scale": small images, the narrow "cpu" nets, a few thousand steps (train.py's
+# defaults, printed below). The paper's scale is one flag away, `--preset paper`: the 12-layer nets, larger
+# images, larger batches, far more steps (its values printed below; the GANs keep their own learning rate and a
+# smaller batch). This step shows exactly what that means and the commands to run it.
 
 # %%
 import os
@@ -19,8 +20,13 @@ from _setup import ROOT, check
 import train
 from lab import real_data
 
+KEYS = ("net", "resolution", "batch_size", "steps", "lr", "weight_decay")
+cpu = train.parse_args(["--out-dir", "unused"])
 paper = train.parse_args(["--preset", "paper", "--out-dir", "unused"])
-print({k: getattr(paper, k) for k in ("net", "resolution", "batch_size", "steps", "lr", "weight_decay")})
+paper_gan = train.parse_args(["--preset", "paper", "--model", "qlinfogan", "--out-dir", "unused"])
+print("CPU scale (the default):", {k: getattr(cpu, k) for k in KEYS})
+print("--preset paper:         ", {k: getattr(paper, k) for k in KEYS})
+print("--preset paper, GAN:    ", {k: getattr(paper_gan, k) for k in KEYS})
 model = train.build_model("qlae", (3, 64, 64), 12, "paper")
 n_enc = sum(p.numel() for p in model.encoder.parameters()) / 1e6
 n_dec = sum(p.numel() for p in model.decoder.parameters()) / 1e6
