@@ -413,19 +413,18 @@ def score_into(result, sources, latents, values, discrete, active_fraction):
         result["infomec_error"] = str(e)
         return None
     result.update(scores)
-    if len(sources) < FEW_EVALUATED:  # a small --eval-size or a small file: say so where the scores are kept
-        result["infomec_warning"] = (f"scored on {len(sources)} samples: below {FEW_EVALUATED}, InfoMEC is mostly "
-                                     "estimation bias (two samples score InfoE 1.0), not a measurement")
+    if len(sources) < real_data.FEW_IMAGES:  # a small --eval-size or a small file: say so where the scores are kept
+        result["infomec_warning"] = (f"scored on {len(sources)} samples: below {real_data.FEW_IMAGES}, InfoMEC is "
+                                     "mostly estimation bias (two samples score InfoE 1.0), not a measurement")
         print(f"warning: InfoMEC {result['infomec_warning']}", file=sys.stderr)
     return standalone
 
 
-FEW_EVALUATED = 1000  # the plug-in MI's bias, about (K_s - 1)(K_z - 1) / 2N nats, is 2% of log 10 here for 10 x 10
-
 
 def save_latents(path, sources, latents, values):
     """The evaluation set's sources and latents (and quantized values), compressed and written atomically: enough
-    to rescore a run in either flavour without its checkpoint (`python -m lab.sweep rescore`, `python -m lab.infomec_tools`)."""
+    to rescore a run in either flavour without its checkpoint (`python -m lab.sweep rescore`,
+    `python -m lab.infomec_tools`)."""
     arrays = {"sources": sources.astype(np.int16), "latents": latents.astype(np.int16 if latents.dtype.kind in "iu"
                                                                               else np.float32)}
     if values is not None:
