@@ -800,6 +800,38 @@ def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves
     check_coverage(check_phrases(doc_left, phrases), RECIPE_CONSTANTS)
 
 
+PENDING_FILES = {"config.json", "eval.json", "curves.jsonl", "eval_latents.npz", "latents-0006000.npz"}
+
+
+def test_the_wd_study_runs_kept_pending_are_the_studys_and_its_readme_lists_them():
+    """results/wd-study-pending holds seeds 3-6 of the study's two QLAE arms as each pair finishes: every run there
+    has the flags of the study's own run of that arm (seed and folder apart), 30 000 steps, ten curve points scored
+    again with this release's InfoMEC and exactly the five files the study keeps; both arms of a seed come
+    together; the README's table marks exactly the runs present."""
+    root, study = os.path.join(REPO, "results", "wd-study-pending"), os.path.join(REPO, "results", "wd-study")
+    present = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    names = [f"{arm}-s{s}" for s in range(3, 7) for arm in ("qlae", "qlae-nowd")]
+    assert set(present) <= set(names), present
+    for name in present:
+        folder, arm = os.path.join(root, name), name.rsplit("-s", 1)[0]
+        assert set(os.listdir(folder)) == PENDING_FILES, name
+        config, like = (json.load(open(os.path.join(d, "config.json")))
+                        for d in (folder, os.path.join(study, f"{arm}-s0")))
+        assert config["seed"] == int(name[-1]) and config["out_dir"].endswith(name)
+        assert {k: v for k, v in config.items() if k not in ("seed", "out_dir")} == \
+            {k: v for k, v in like.items() if k not in ("seed", "out_dir")}, name
+        result, kept = (json.load(open(os.path.join(d, "eval.json"))) for d in (folder, os.path.join(study, "qlae-s0")))
+        assert result["steps"] == 30000 and set(result) == set(kept), name
+        curve = runs.read_jsonl(os.path.join(folder, "curves.jsonl"))
+        assert [r["step"] for r in curve] == list(range(3000, 30001, 3000)) and all(r["rescored"] for r in curve), name
+    seeds = {name[-1] for name in present}
+    assert all(f"{arm}-s{s}" in present for s in seeds for arm in ("qlae", "qlae-nowd"))  # pairs, never half
+    rows = [line for line in read_doc("results", "wd-study-pending", "README.md").splitlines()
+            if line[:4] in {f"| {s} " for s in range(3, 7)}]
+    mark = lambda name: "✓" if name in present else "–"
+    assert rows == [f"| {s} | {mark(f'qlae-s{s}')} | {mark(f'qlae-nowd-s{s}')} |" for s in range(3, 7)]
+
+
 def test_the_results_documents_name_the_sweep_script_where_it_is():
     """lab/sweep.py moved from the top level: every command in the results documents says so, except those run in
     a checkout of commit 476ede3, where sweep.py sat at the top level."""
