@@ -13,6 +13,7 @@ Run from the repository's root, as `python lab/sweep.py ...` or `python -m lab.s
     python lab/sweep.py run --seeds 0 1 2 -- --steps 2000 # flags after -- go to every train.py run
     python lab/sweep.py run --only ae qlae qlae-nowd      # a subset of the configurations
     python lab/sweep.py snapshot runs/study --step 6000 --into runs/sweep   # longer runs' step-6000 states, as runs
+                                                      # (of --seeds, default 0 1 2)
     python lab/sweep.py heatmaps runs/sweep --runs ae-s0 qlae-s0 --out nmi.png   # NMI heatmaps side by side
     python lab/sweep.py strongest runs/sweep              # per source, its largest NMI with one latent, per model
     python lab/sweep.py paired runs/study --only qlae qlae-nowd --table-at 30000   # seed-paired differences
@@ -413,16 +414,20 @@ def rescore(root):
     return folders
 
 
-def snapshot(root, step, into):
+def snapshot(root, step, into, seeds=None):
     """A longer run's state at `step` as a finished run of that length: training does not depend on --steps
     (constant learning rate, batches drawn from the seed; curve evaluations touch no random stream of training's),
     so step 6 000 of a 30 000-step run IS the state a 6 000-step run of the same flags and seed ends in. For each run
     folder under root whose learning curve reached `step` with its latents kept, writes into/<folder name>/:
     config.json (steps = step, "snapshot_of" naming the source), eval.json (the curve point's PSNR, usage and
     weight norms, InfoMEC scored again from the latents) and eval_latents.npz (those latents). A folder that holds a
-    trained run is never overwritten. Returns (folders written, folders refused)."""
+    trained run is never overwritten. seeds: only the folders NAME-sSEED of these seeds (the weight-decay study has
+    seven, the CPU tables three). Returns (folders written, folders refused)."""
     made, refused = [], []
     for folder in sorted(glob.glob(os.path.join(root, "*"))):
+        seed = os.path.basename(folder).rsplit("-s", 1)[-1]
+        if seeds is not None and not (seed.isdigit() and int(seed) in seeds):
+            continue
         config = read_json(os.path.join(folder, "config.json"))
         kept = kept_latents(folder, step)
         if config is None or kept is None or not os.path.exists(os.path.join(folder, "curves.jsonl")):
@@ -634,7 +639,8 @@ def main(argv=None):
     p.add_argument("action", choices=["run", "print", "table", "rescore", "curves", "snapshot", "heatmaps",
                                       "strongest", "paired"])
     p.add_argument("root", nargs="?", default="runs/sweep", help="run folders' parent (table: where to look)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="run, print: the seeds to train; "
+                   "snapshot: the seeds to take (folders NAME-sSEED)")
     p.add_argument("--jobs", type=int, default=1, help="runs at once (each gets cores / jobs threads)")
     names = sorted({name for name, _, _ in MAIN + ABLATION + GAN})
     p.add_argument("--only", nargs="+", choices=names, help="run (or draw the curves of) just these configurations")
@@ -658,12 +664,13 @@ def main(argv=None):
     if a.action == "snapshot":
         if a.step is None or not a.into:
             sys.exit("error: snapshot needs --step STEP and --into FOLDER")
-        made, refused = snapshot(a.root, a.step, a.into)
+        made, refused = snapshot(a.root, a.step, a.into, a.seeds)
         if refused:
             sys.exit(f"error: {', '.join(refused)} hold trained runs (not snapshots); move them away or choose another "
                      "--into")
         if not made:
-            sys.exit(f"error: no run under {a.root} kept its latents at step {a.step} (train with --eval-every)")
+            sys.exit(f"error: no run of seeds {' '.join(map(str, a.seeds))} under {a.root} kept its latents at step "
+                     f"{a.step} (train with --eval-every; --seeds to take others)")
         return
     if a.action == "curves":
         flavours = {"both": ("training", "standalone"), None: ("standalone",)}.get(a.flavour, (a.flavour,))

@@ -3,6 +3,7 @@ and of lab/sweep.py."""
 import json
 import math
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -352,6 +353,14 @@ def test_a_longer_runs_curve_point_is_the_shorter_run_and_snapshot_makes_it_one(
     assert "snapshot_of" not in json.load(open(tmp_path / "short" / "qlae-s0" / "config.json"))
     with pytest.raises(SystemExit, match="kept its latents at step 3"):
         sweep.main(["snapshot", str(tmp_path / "long"), "--step", "3", "--into", str(tmp_path / "x")])
+    # Only the seeds asked for (default 0 1 2, the CPU tables' seeds): a seed-5 copy is left out unless named.
+    shutil.copytree(tmp_path / "long" / "qlae-s0", tmp_path / "long" / "qlae-s5")
+    sweep.main(["snapshot", str(tmp_path / "long"), "--step", "2", "--into", str(tmp_path / "default")])
+    assert sorted(os.listdir(tmp_path / "default")) == ["qlae-s0"]
+    sweep.main(["snapshot", str(tmp_path / "long"), "--step", "2", "--into", str(tmp_path / "five"), "--seeds", "5"])
+    assert sorted(os.listdir(tmp_path / "five")) == ["qlae-s5"]
+    with pytest.raises(SystemExit, match="no run of seeds 7 under"):
+        sweep.main(["snapshot", str(tmp_path / "long"), "--step", "2", "--into", str(tmp_path / "x"), "--seeds", "7"])
 
 
 def test_population_std_interval_is_narrower_by_sqrt_of_n_minus_1_over_n():
