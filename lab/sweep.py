@@ -569,11 +569,14 @@ def curves(root, names, path, at_steps=(), flavours=("standalone",)):
                     print(f"{names_of[name]:24s} step {step:6d}: " + "  ".join(values))
 
 
+TIE = 5e-4  # paired: a difference this small prints as +0.000 or -0.000, and is counted as a tie, not a side
+
+
 def paired(root, a, b, at_steps=(), flavour="training"):
     """Arm a against arm b seed by seed (one seed: the same initialisation and the same batches in both arms). At
     each curve step and for each metric: the mean paired difference a - b over the seeds present in both, its 95%
     interval t(n-1) std / sqrt(n), whether that interval lies above 0, below 0 or includes it, and how many pairs
-    favour a. Returns the printed lines."""
+    favour a (and how many are tied: equal to the three decimals printed). Returns the printed lines."""
     def arm(name):  # seed -> curves.jsonl rows, for the folders NAME-sSEED under root
         found = {}
         for d in glob.glob(os.path.join(root, f"{name}-s*")):
@@ -588,7 +591,7 @@ def paired(root, a, b, at_steps=(), flavour="training"):
     steps = list(at_steps) or sorted({r["step"] for s in seeds for r in runs_a[s] if "step" in r})
     names_of = {name: label for name, label, _ in MAIN + ABLATION + GAN}
     lines = [f"Paired by seed: {names_of.get(a, a)} − {names_of.get(b, b)}, {flavour} InfoMEC; mean difference ± 95% "
-             "CI (t(n−1)·std/√n); favour: pairs whose difference is above 0", "",
+             "CI (t(n−1)·std/√n); favour: pairs whose difference is above 0 (tied: equal to 3 decimals)", "",
              "| metric | step | n | seeds | mean difference ± 95% CI | interval vs 0 | favour |", "|---|---|---|---|---|---|---|"]
     for key in METRICS:
         for step in steps:
@@ -604,8 +607,9 @@ def paired(root, a, b, at_steps=(), flavour="training"):
             where = ("–" if math.isnan(half) else "above 0" if mean - half > 0 else "below 0" if mean + half < 0
                      else "includes 0")
             shown = f"{mean:+.3f}" if math.isnan(half) else f"{mean:+.3f} ± {half:.3f}"
+            tied = sum(abs(d) < TIE for d in diffs)
             lines.append(f"| {key} | {step} | {len(diffs)} | {' '.join(map(str, used))} | {shown} | {where} | "
-                         f"{sum(d > 0 for d in diffs)}/{len(diffs)} |")
+                         f"{sum(d >= TIE for d in diffs)}/{len(diffs)}" + (f" ({tied} tied)" if tied else "") + " |")
     print("\n".join(lines))
     return lines
 
