@@ -414,6 +414,12 @@ def rescore(root):
     return folders
 
 
+def seed_of(folder):
+    """The seed in a run folder's name NAME-sSEED (an int), or None when the name ends otherwise."""
+    seed = os.path.basename(folder).rsplit("-s", 1)[-1]
+    return int(seed) if seed.isdigit() else None
+
+
 def snapshot(root, step, into, seeds=None):
     """A longer run's state at `step` as a finished run of that length: training does not depend on --steps
     (constant learning rate, batches drawn from the seed; curve evaluations touch no random stream of training's),
@@ -425,8 +431,7 @@ def snapshot(root, step, into, seeds=None):
     seven, the CPU tables three). Returns (folders written, folders refused)."""
     made, refused = [], []
     for folder in sorted(glob.glob(os.path.join(root, "*"))):
-        seed = os.path.basename(folder).rsplit("-s", 1)[-1]
-        if seeds is not None and not (seed.isdigit() and int(seed) in seeds):
+        if seeds is not None and seed_of(folder) not in seeds:
             continue
         config = read_json(os.path.join(folder, "config.json"))
         kept = kept_latents(folder, step)
@@ -580,9 +585,8 @@ def paired(root, a, b, at_steps=(), flavour="training"):
     def arm(name):  # seed -> curves.jsonl rows, for the folders NAME-sSEED under root
         found = {}
         for d in glob.glob(os.path.join(root, f"{name}-s*")):
-            seed = os.path.basename(d)[len(name) + 2:]
-            if seed.isdigit() and os.path.isfile(os.path.join(d, "curves.jsonl")):
-                found[int(seed)] = read_jsonl(os.path.join(d, "curves.jsonl"))
+            if seed_of(d) is not None and os.path.isfile(os.path.join(d, "curves.jsonl")):
+                found[seed_of(d)] = read_jsonl(os.path.join(d, "curves.jsonl"))
         return found
     runs_a, runs_b = arm(a), arm(b)
     seeds = sorted(set(runs_a) & set(runs_b))

@@ -1,5 +1,6 @@
 """Executable specification of the baselines and ablations (lab/baselines.py: beta-VAE, beta-TCVAE, BioAE, VQ-VAE)
 and of lab/sweep.py."""
+import glob
 import json
 import math
 import os
@@ -582,9 +583,8 @@ def test_every_run_figure_in_results_readme_is_rebuilt_from_the_kept_artefacts(c
         f"{min(active[S])}–{max(active[S])}",
     ]
     # Explicitness, reconstruction.
-    wd = kept_evals("wd-study")
-    wd_mean = lambda arm, name, flavour: np.mean([metric(wd[f"{arm}-s{s}"], name, flavour)
-                                                  for s in WdStudy().seeds[arm]])  # every seed the study holds
+    wd, wd_seeds = kept_evals("wd-study"), WdStudy().seeds  # every seed the study holds
+    wd_mean = lambda arm, name, flavour: np.mean([metric(wd[f"{arm}-s{s}"], name, flavour) for s in wd_seeds[arm]])
     assert cpu.cell("ae", "infoe", T) == cpu.cell("ae", "infoe", S) and f"{wd_mean('ae', 'infoe', T):.2f}" == \
         f"{wd_mean('ae', 'infoe', S):.2f}"
     gain = [s - t for s, t in zip(cpu.seeds("qlae", "infoe", S), cpu.seeds("qlae", "infoe", T))]
@@ -737,8 +737,8 @@ class WdStudy:
         root = os.path.join(REPO, "results", "wd-study")
         # Each arm's seeds as its folders give them (the AE has 0-2; the QLAE arms gain 3-6 as results/wd-study-pending
         # fills), in seed order: curves[arm][i] is seed seeds[arm][i].
-        self.seeds = {arm: sorted(int(d[len(arm) + 2:]) for d in os.listdir(root) if d.startswith(f"{arm}-s")
-                                  and d[len(arm) + 2:].isdigit()) for arm in ("ae", "qlae", "qlae-nowd")}
+        self.seeds = {arm: sorted(sweep.seed_of(d) for d in glob.glob(os.path.join(root, f"{arm}-s*"))
+                                  if sweep.seed_of(d) is not None) for arm in ("ae", "qlae", "qlae-nowd")}
         self.curves = {arm: [{r["step"]: r for r in runs.read_jsonl(os.path.join(root, f"{arm}-s{s}", "curves.jsonl"))}
                              for s in seeds] for arm, seeds in self.seeds.items()}
         self.steps = sorted(self.curves["qlae"][0])
