@@ -760,17 +760,26 @@ class WdStudy:
 
 
 def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves(tmp_path, capsys):
-    """results/wd-study/README.md: its tables and seed-by-seed block are `python lab/sweep.py curves results/wd-study
-    --only ae qlae qlae-nowd --table-at 6000 30000` verbatim, and each figure of its prose is rebuilt from the kept
-    curves.jsonl and eval.json; no other decimal number is left in it."""
+    """results/wd-study/README.md: its tables and seed-by-seed blocks, in both flavours, are `python lab/sweep.py
+    curves results/wd-study --only ae qlae qlae-nowd --table-at 6000 30000 --flavour both` verbatim, its paired
+    table is `python lab/sweep.py paired results/wd-study --only qlae qlae-nowd --table-at 30000` verbatim, and each
+    figure of its prose is rebuilt from the kept curves.jsonl and eval.json; no other decimal number is left in it."""
     doc = read_doc("results", "wd-study", "README.md")
     sweep.main(["curves", os.path.join(REPO, "results", "wd-study"), "--only", "ae", "qlae", "qlae-nowd", "--out",
-                str(tmp_path / "curves.png"), "--table-at", "6000", "30000"])
-    printed = capsys.readouterr().out.splitlines()[1:]  # (the first line names the figure written)
-    table = [line for line in printed if line.startswith("|")]
-    assert len(table) == 8 and all(line in doc.splitlines() for line in table), table
-    by_seed = "\n".join(printed[printed.index("InfoM, seed by seed:"):]).strip()
-    assert f"```text\n{by_seed}\n```" in doc
+                str(tmp_path / "curves.png"), "--table-at", "6000", "30000", "--flavour", "both"])
+    printed = capsys.readouterr().out.split("\n", 1)[1]  # (the first line names the figure written)
+    verbatim = set()  # every line the commands printed, to leave out of the coverage check
+    for flavour in (T, S):  # each: a heading, the table as markdown, the seed-by-seed lines as a text block
+        part = printed.split(f"**{flavour} InfoMEC**")[1].split("**")[0].strip()
+        table, by_seed = part.split("\n\nInfoM, seed by seed:")
+        assert len(table.splitlines()) == 8 and f"**{flavour} InfoMEC**\n\n{table}\n\n```text\nInfoM, seed by seed:" \
+            f"{by_seed}\n```" in doc, flavour
+        verbatim |= set(part.splitlines())
+    sweep.main(["paired", os.path.join(REPO, "results", "wd-study"), "--only", "qlae", "qlae-nowd", "--table-at",
+                "30000"])
+    paired = capsys.readouterr().out.strip()
+    assert paired in doc
+    verbatim |= set(paired.splitlines())
 
     study, wd = WdStudy(), kept_evals("wd-study")
     apart = study.steps_apart()
@@ -813,7 +822,7 @@ def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves
         f"({ranges['qlae-nowd'][15000]:.1f} by step 15 000 without)",
         f"(every paired seed, about {study.gap_of_means(30000):.1f} InfoM)",
     ]
-    doc_left = "\n".join(line for line in doc.splitlines() if line not in table and line not in by_seed.splitlines())
+    doc_left = "\n".join(line for line in doc.splitlines() if not line.strip() or line not in verbatim)
     check_coverage(check_phrases(doc_left, phrases), RECIPE_CONSTANTS)
 
 
