@@ -585,8 +585,9 @@ def paired(root, a, b, at_steps=(), flavour="training"):
     def arm(name):  # seed -> curves.jsonl rows, for the folders NAME-sSEED under root
         found = {}
         for d in glob.glob(os.path.join(root, f"{name}-s*")):
-            if seed_of(d) is not None and os.path.isfile(os.path.join(d, "curves.jsonl")):
-                found[seed_of(d)] = read_jsonl(os.path.join(d, "curves.jsonl"))
+            seed = seed_of(d)
+            if seed is not None and os.path.isfile(os.path.join(d, "curves.jsonl")):
+                found[seed] = read_jsonl(os.path.join(d, "curves.jsonl"))
         return found
     runs_a, runs_b = arm(a), arm(b)
     seeds = sorted(set(runs_a) & set(runs_b))

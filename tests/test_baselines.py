@@ -583,7 +583,8 @@ def test_every_run_figure_in_results_readme_is_rebuilt_from_the_kept_artefacts(c
         f"{min(active[S])}–{max(active[S])}",
     ]
     # Explicitness, reconstruction.
-    wd, wd_seeds = kept_evals("wd-study"), WdStudy().seeds  # every seed the study holds
+    wd, study = kept_evals("wd-study"), WdStudy()
+    wd_seeds = study.seeds  # every seed the study holds
     wd_mean = lambda arm, name, flavour: np.mean([metric(wd[f"{arm}-s{s}"], name, flavour) for s in wd_seeds[arm]])
     assert cpu.cell("ae", "infoe", T) == cpu.cell("ae", "infoe", S) and f"{wd_mean('ae', 'infoe', T):.2f}" == \
         f"{wd_mean('ae', 'infoe', S):.2f}"
@@ -603,7 +604,6 @@ def test_every_run_figure_in_results_readme_is_rebuilt_from_the_kept_artefacts(c
     # Weight decay and the other ablations.
     assert all(cpu.seeds(c, "infom", T) == cpu.seeds(c, "infom", S) for c in ("qlae", "qlae-nowd"))
     lower = [a - b for a, b in zip(cpu.seeds("qlae", "infom"), cpu.seeds("qlae-nowd", "infom"))]
-    study = WdStudy()
     usage = [100 * cpu.evals[f"{c}-s{s}"]["codebook_usage"] for c in ("vqvae", "vqvae-nowd") for s in range(3)]
     vq_infoe = [cpu.mean(c, "infoe") for c in ("vqvae", "vqvae-nowd")]
     vq_psnr = [cpu.mean(c, "psnr") for c in ("vqvae", "vqvae-nowd")]
@@ -737,8 +737,9 @@ class WdStudy:
         root = os.path.join(REPO, "results", "wd-study")
         # Each arm's seeds as its folders give them (the AE has 0-2; the QLAE arms gain 3-6 as results/wd-study-pending
         # fills), in seed order: curves[arm][i] is seed seeds[arm][i].
-        self.seeds = {arm: sorted(sweep.seed_of(d) for d in glob.glob(os.path.join(root, f"{arm}-s*"))
-                                  if sweep.seed_of(d) is not None) for arm in ("ae", "qlae", "qlae-nowd")}
+        found = {arm: [sweep.seed_of(d) for d in glob.glob(os.path.join(root, f"{arm}-s*"))]
+                 for arm in ("ae", "qlae", "qlae-nowd")}
+        self.seeds = {arm: sorted(s for s in seeds if s is not None) for arm, seeds in found.items()}
         self.curves = {arm: [{r["step"]: r for r in runs.read_jsonl(os.path.join(root, f"{arm}-s{s}", "curves.jsonl"))}
                              for s in seeds] for arm, seeds in self.seeds.items()}
         self.steps = sorted(self.curves["qlae"][0])
