@@ -21,7 +21,7 @@ PY=$(command -v python3 || command -v python)
 export PYTHONUNBUFFERED=1
 ROOT=$(mktemp -d)/gpu-wd
 if [ -n "${TINY:-}" ]; then
-    CHECK=(--tiny) SECONDS_WD=${SECONDS_WD:-40} EVERY=4 SIZE=(--net cpu --resolution 32 --batch-size 8 --eval-size 200)
+    CHECK=(--tiny --run-steps 4) SECONDS_WD=${SECONDS_WD:-30} EVERY=4 SIZE=(--net cpu --resolution 32 --batch-size 8 --eval-size 200)
     SEEDS=(0 1)
 else
     CHECK=(--run-steps 1000) SECONDS_WD=${SECONDS_WD:-280} EVERY=2000 SIZE=() SEEDS=(0 1 2 3 4 5 6)

@@ -194,14 +194,29 @@ def test_compile_is_refused_for_the_gans_with_a_reason(capsys):
     assert "double backward" in capsys.readouterr().err
 
 
-def test_the_prepared_gpu_check_runs_at_tiny_size_on_the_cpu(capsys):
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
-    import gpu_check
+@pytest.mark.slow
+def test_the_prepared_gpu_session_runs_at_tiny_size_on_the_cpu(tmp_path):
+    """lab/gpu_session.sh is what a lent GPU (minutes, rarely) is spent on, so it is rehearsed here at a tiny size:
+    tests/gpu_check.py's table, then both weight-decay arms stopped by the clock mid-run, and the archives that
+    come back (the runs' small files; the latents of the last curve point all runs reached)."""
+    import tarfile
 
-    result = gpu_check.main(["--tiny", "--run-steps", "4"])
-    assert {r["options"] for r in result["rows"]} >= {"-", "channels_last"}
-    assert all(r["img_per_s"] > 0 and 0 <= r["data_share"] < 1 for r in result["rows"])
-    assert result["projection_h"] > 0 and "projected 200k steps" in capsys.readouterr().out
+    out = tmp_path / "out"
+    env = {**os.environ, "TINY": "1", "SECONDS_WD": "25"}
+    done = subprocess.run(["bash", os.path.join(ROOT, "lab", "gpu_session.sh"), str(out)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    check = (out / "gpu_check.log").read_text()
+    assert "| cpu qlae -: images/s (data share) |" in check and "| projected 200k steps at batch 8 |" in check
+    last = int((out / "points.txt").read_text().split("all runs reached: ")[1])
+    assert last > 0  # every run reached a curve point before the clock stopped them
+    with tarfile.open(out / "gpu-wd.tgz") as t:
+        names = t.getnames()
+    for run in ("qlae-s0", "qlae-s1", "qlae-nowd-s0", "qlae-nowd-s1"):
+        assert f"gpu-wd/{run}/curves.jsonl" in names and f"gpu-wd/{run}/config.json" in names
+    assert not any(n.endswith("ckpt.pt") for n in names)
+    with tarfile.open(out / "gpu-wd-latents.tgz") as t:
+        assert f"gpu-wd/qlae-nowd-s1/curve/latents-{last:07d}.npz" in t.getnames()
 
 
 @pytest.mark.parametrize("model", ["qlae", "ae"])
