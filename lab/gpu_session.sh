@@ -38,8 +38,9 @@ for d in "$ROOT"/*; do echo "$(basename "$d") $(grep -c step "$d/curves.jsonl" 2
 # The runs' small files in one archive; the latents of the comparison's curve point (the last one all runs
 # reached) in another, with every other point's latents too if they fit the 16 MB a file may have.
 tar czf "$OUT/gpu-wd.tgz" -C "$(dirname "$ROOT")" --exclude ckpt.pt --exclude '*.tmp' --exclude curve gpu-wd
-LAST=$(cat "$ROOT"/*/curves.jsonl | "$PY" -c "import sys, json, collections
-c = collections.Counter(json.loads(l)['step'] for l in sys.stdin if l.strip())
+LAST=$("$PY" -c "import glob, json, collections
+c = collections.Counter(json.loads(l)['step'] for f in glob.glob('$ROOT/*/curves.jsonl') for l in open(f)
+                        if l.endswith('}\n'))  # not a line torn by the stop
 print(max([s for s, n in c.items() if n == $((2 * ${#SEEDS[@]}))] or [0]))")
 echo "last curve point all runs reached: $LAST" | tee -a "$OUT/points.txt"
 (cd "$(dirname "$ROOT")" && tar czf "$OUT/gpu-wd-latents.tgz" gpu-wd/*/curve)
