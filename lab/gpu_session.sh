@@ -24,7 +24,7 @@ if [ -n "${TINY:-}" ]; then
     CHECK=(--tiny --run-steps 4) SECONDS_WD=${SECONDS_WD:-30} EVERY=4 SIZE=(--net cpu --resolution 32 --batch-size 8 --eval-size 200)
     SEEDS=(0 1)
 else
-    CHECK=(--run-steps 1000) SECONDS_WD=${SECONDS_WD:-280} EVERY=2000 SIZE=() SEEDS=(0 1 2 3 4 5 6)
+    CHECK=(--run-steps 1000) SECONDS_WD=${SECONDS_WD:-280} EVERY=1000 SIZE=() SEEDS=(0 1 2 3 4 5 6)
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/gpu.txt"
 fi
 echo "== 1. gpu_check ($(date -u +%T))"
