@@ -10,19 +10,21 @@
 #    otherwise): QLAE with weight decay 0.1 and without, seeds 0-6, all fourteen runs at once on the one GPU, each
 #    evaluated every EVERY steps (InfoMEC in both flavours on the usual 10 000 images), stopped after SECONDS of
 #    wall time. The paper trains 200 000 steps; these runs get as far as the time allows, and are compared at
-#    the last curve point that all fourteen reached.
-# Everything goes to OUT: the logs, and gpu-wd.tgz with each run's config.json, curves.jsonl, train.log and the
-# latents of every curve point (no checkpoints), to rescore without the GPU.
+#    the last curve point that every run reached (a run that crashed before its first point is left out, and
+#    named in points.txt).
+# Everything goes to OUT (a folder you choose): the logs; gpu-wd.tgz with each run's config.json, curves.jsonl and
+# train.log (no checkpoints); gpu-wd-latents.tgz with the latents of every curve point, or of the compared point
+# alone if all would pass 16 MB; so every number is rescored without the GPU.
 set -uo pipefail
 OUT=${1:?usage: bash lab/gpu_session.sh OUT}
-mkdir -p "$OUT"
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)  # absolute: the archives are made from another folder
 cd "$(dirname "$0")/.."
 PY=$(command -v python3 || command -v python)
 export PYTHONUNBUFFERED=1
 ROOT=$(mktemp -d)/gpu-wd
 if [ -n "${TINY:-}" ]; then
-    CHECK=(--tiny --run-steps 4) SECONDS_WD=${SECONDS_WD:-30} EVERY=4 SIZE=(--net cpu --resolution 32 --batch-size 8 --eval-size 200)
-    SEEDS=(0 1)
+    CHECK=(--tiny --run-steps 4) SECONDS_WD=${SECONDS_WD:-30} EVERY=4 SEEDS=(0 1)
+    SIZE=(--net cpu --resolution 32 --batch-size 8 --eval-size 200)
 else
     CHECK=(--run-steps 1000) SECONDS_WD=${SECONDS_WD:-280} EVERY=1000 SIZE=() SEEDS=(0 1 2 3 4 5 6)
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$OUT/gpu.txt"
@@ -31,19 +33,23 @@ echo "== 1. gpu_check ($(date -u +%T))"
 timeout -k 10 "${CHECK_SECONDS:-240}" "$PY" tests/gpu_check.py "${CHECK[@]}" 2>&1 | tee "$OUT/gpu_check.log"
 echo "== 2. weight decay at the paper's scale: ${#SEEDS[@]} seeds x 2 arms for ${SECONDS_WD} s ($(date -u +%T))"
 timeout -k 10 "$SECONDS_WD" "$PY" lab/sweep.py run "$ROOT" --only qlae qlae-nowd --seeds "${SEEDS[@]}" \
-    --jobs $((2 * ${#SEEDS[@]})) -- --preset paper --eval-every "$EVERY" "${SIZE[@]}" 2>&1 | tee "$OUT/sweep.log"
-pkill -f "train.py.*$ROOT" ; sleep 3
+    --jobs $((2 * ${#SEEDS[@]})) -- --preset paper --eval-every "$EVERY" ${SIZE[@]+"${SIZE[@]}"} 2>&1 | tee "$OUT/sweep.log"
+pkill -f "train.py.*$ROOT" 2>/dev/null; sleep 3  # timeout stopped them already; this is a second net
 echo "== stopped ($(date -u +%T)); curve points reached:"
-for d in "$ROOT"/*; do echo "$(basename "$d") $(grep -c step "$d/curves.jsonl" 2>/dev/null)"; done | tee "$OUT/points.txt"
-# The runs' small files in one archive; the latents of the comparison's curve point (the last one all runs
-# reached) in another, with every other point's latents too if they fit the 16 MB a file may have.
+for d in "$ROOT"/*; do n=$(grep -c step "$d/curves.jsonl" 2>/dev/null); echo "$(basename "$d") ${n:-0}"; done |
+    tee "$OUT/points.txt"
+# The runs' small files in one archive, their curve points' latents in another.
 tar czf "$OUT/gpu-wd.tgz" -C "$(dirname "$ROOT")" --exclude ckpt.pt --exclude '*.tmp' --exclude curve gpu-wd
-LAST=$("$PY" -c "import glob, json, collections
-c = collections.Counter(json.loads(l)['step'] for f in glob.glob('$ROOT/*/curves.jsonl') for l in open(f)
-                        if l.endswith('}\n'))  # not a line torn by the stop
-print(max([s for s, n in c.items() if n == $((2 * ${#SEEDS[@]}))] or [0]))")
-echo "last curve point all runs reached: $LAST" | tee -a "$OUT/points.txt"
+LAST=$("$PY" -c "import glob, json
+reached = {}  # run -> its last curve point (lines torn by the stop skipped)
+for f in glob.glob('$ROOT/*/curves.jsonl'):
+    steps = [json.loads(l)['step'] for l in open(f) if l.endswith('}\n')]
+    if steps:
+        reached[f.split('/')[-2]] = max(steps)
+print(min(reached.values(), default=0))")
+echo "last curve point every run reached: $LAST" | tee -a "$OUT/points.txt"
 (cd "$(dirname "$ROOT")" && tar czf "$OUT/gpu-wd-latents.tgz" gpu-wd/*/curve)
-[ "$(stat -c %s "$OUT/gpu-wd-latents.tgz")" -lt 16000000 ] || (cd "$(dirname "$ROOT")" &&
-    tar czf "$OUT/gpu-wd-latents.tgz" gpu-wd/*/curve/latents-$(printf %07d "$LAST").npz)
+if [ "$(stat -c %s "$OUT/gpu-wd-latents.tgz")" -ge 16000000 ] && [ "$LAST" -gt 0 ]; then
+    (cd "$(dirname "$ROOT")" && tar czf "$OUT/gpu-wd-latents.tgz" gpu-wd/*/curve/latents-$(printf %07d "$LAST").npz)
+fi
 ls -l "$OUT"

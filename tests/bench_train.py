@@ -59,17 +59,25 @@ def benchmark(args, nets=("cpu", "small", "paper"), steps=10, repeats=3, compile
             sync()
             return t1 - t0, time.perf_counter() - t0
 
-        best = [(math.inf, 0.0)] * len(timed)
-        for run in timed:
-            for _ in range(3):
-                step(*run)  # warm-up (and compilation)
+        best, failed = [(math.inf, 0.0)] * len(timed), set()
+        for i, run in enumerate(timed):
+            try:
+                for _ in range(3):
+                    step(*run)  # warm-up (and compilation)
+            except Exception as e:  # e.g. torch.compile on a machine without a working C compiler: left out
+                print(f"{net} {'+'.join(options[i][1])}: failed ({type(e).__name__}: {str(e)[:160]!r}); left out")
+                failed.add(i)
         for _ in range(repeats):
             for i, run in enumerate(timed):
+                if i in failed:
+                    continue
                 times = [step(*run) for _ in range(steps)]
                 total, data_time = sum(t for _, t in times), sum(d for d, _ in times)
                 best[i] = min(best[i], (total, data_time))
         plain_qlae = best[1][0]
-        for (name, opts), (total, data_time) in zip(options, best):
+        for i, ((name, opts), (total, data_time)) in enumerate(zip(options, best)):
+            if i in failed:
+                continue
             label = "+".join(opts) or "-"
             row = {"net": net, "model": name, "options": label, "step_ms": 1000 * total / steps,
                    "img_per_s": steps * args.batch_size / total, "data_share": data_time / total,

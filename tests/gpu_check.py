@@ -4,7 +4,7 @@ a current datacenter GPU.
 
     python tests/gpu_check.py            # on the GPU: paper nets, 64 px, batch 128
     python tests/gpu_check.py --tiny     # the same script at a tiny size on the CPU, without torch.compile
-                                         # (tests/test_train.py runs this)
+                                         # (tests/test_train.py runs this inside lab/gpu_session.sh)
 """
 import argparse
 import json
