@@ -31,9 +31,10 @@ else
 fi
 echo "== 1. gpu_check ($(date -u +%T))"
 timeout -k 10 "${CHECK_SECONDS:-240}" "$PY" tests/gpu_check.py "${CHECK[@]}" 2>&1 | tee "$OUT/gpu_check.log"
-echo "== 2. weight decay at the paper's scale: ${#SEEDS[@]} seeds x 2 arms for ${SECONDS_WD} s ($(date -u +%T))"
+echo "== 2. weight decay, paper scale: ${#SEEDS[@]} seeds x 2 arms for ${SECONDS_WD} s ($(date -u +%T))"
 timeout -k 10 "$SECONDS_WD" "$PY" lab/sweep.py run "$ROOT" --only qlae qlae-nowd --seeds "${SEEDS[@]}" \
-    --jobs $((2 * ${#SEEDS[@]})) -- --preset paper --eval-every "$EVERY" ${SIZE[@]+"${SIZE[@]}"} 2>&1 | tee "$OUT/sweep.log"
+    --jobs $((2 * ${#SEEDS[@]})) -- --preset paper --eval-every "$EVERY" ${SIZE[@]+"${SIZE[@]}"} 2>&1 |
+    tee "$OUT/sweep.log"
 pkill -f "train.py.*$ROOT" 2>/dev/null; sleep 3  # timeout stopped them already; this is a second net
 echo "== stopped ($(date -u +%T)); curve points reached:"
 for d in "$ROOT"/*; do n=$(grep -c step "$d/curves.jsonl" 2>/dev/null); echo "$(basename "$d") ${n:-0}"; done |
