@@ -563,7 +563,7 @@ def curves(root, names, path, at_steps=(), flavours=("standalone",)):
         if len(flavours) > 1:
             print(f"\n**{flavour} InfoMEC**\n")
         print(curves_table(groups, [names_of[n] for n in labels], at_steps, flavour))
-        for key, title in CURVE_COLUMNS[:2]:  # with 3 seeds an interval is wide: the values themselves, seed by seed
+        for key, title in CURVE_COLUMNS[:2]:  # with few seeds an interval is wide: the values themselves, seed by seed
             print(f"\n{title}, seed by seed:")
             for runs, name in zip(groups, labels):
                 for step in at_steps:
