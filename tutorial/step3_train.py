@@ -143,8 +143,8 @@ since = next((s for s in steps if all(t in apart for t in steps if t >= s)), Non
 print(f"\nthe study ran {steps[-1]:,} steps = {steps[-1] / tau:.0f} time constants; " + (
       f"every QLAE seed with weight decay is above every seed without it from step {since:,} on "
       f"({since / tau:.1f} time constants)" if since is not None else
-      "at its last point the two arms' seeds overlap: a seed without weight decay is at least as modular as one "
-      "with it"))
+      "at its last point the two arms' seeds overlap (some seed without weight decay is at least as modular as some "
+      "seed with it): the paired table above compares each seed with itself instead"))
 
 # %% [markdown]
 # In that study (the figure's norm panel, and the table's decayed-weight norm at the first and last point) the
