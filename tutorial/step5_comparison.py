@@ -95,8 +95,8 @@ savefig(fig, "step5_traversals.png")
 # And weight decay? Compare the two QLAE rows of the table: at this length it need not make the QLAE more
 # modular, and step 3 showed why that is no surprise (this run is a fraction of the decay's time constant).
 # Given a few time constants, step 3's study finds the QLAE with weight decay more modular: compared seed with
-# seed over seven seeds per arm, by about 0.08 InfoM, the 95% interval above 0 (one pair in seven the other way).
-# Exercise 10 asks what that evidence can and cannot say.
+# seed over seven seeds per arm, the interval of the mean difference lies above 0 (its paired table's last InfoM
+# row; one pair in seven goes the other way). Exercise 10 asks what that evidence can and cannot say.
 
 # %%
 for name in MODELS:
