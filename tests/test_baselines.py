@@ -766,11 +766,14 @@ class WdStudy:
         mean difference and its 95% half-width, t(n-1)."""
         return sweep.mean_ci(self.differences(step, key, seeds, flavour))
 
+    def steps_above(self, key="infom"):
+        """The steps at which the paired 95% interval lies above 0."""
+        return [s for s in self.steps if (lambda mh: mh[0] - mh[1] > 0)(self.paired(s, key))]
+
     def steps_shown(self, key="infom"):
         """The steps from which on the paired 95% interval lies above 0 at every point."""
-        above = [(lambda mh: mh[0] - mh[1] > 0)(self.paired(s, key)) for s in self.steps]
-        first = next((i for i in range(len(above)) if all(above[i:])), len(above))
-        return self.steps[first:]
+        above = self.steps_above(key)
+        return [s for s in self.steps if all(t in above for t in self.steps if t >= s)]
 
 
 def signed(mean_half, digits=3):
@@ -837,10 +840,9 @@ def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves
     at = lambda arm, key, flavour=S: np.mean([metric(wd[f"{arm}-s{s}"], key, flavour) for s in study.seeds[arm]])
     assert f"{at('qlae', 'infoe'):.2f}" == f"{at('qlae-nowd', 'infoe'):.2f}"
     assert f"{at('ae', 'infoe', T):.2f}" == f"{at('ae', 'infoe'):.2f}"
-    above = lambda key: [s for s in study.steps if (lambda mh: mh[0] - mh[1] > 0)(study.paired(s, key))]
-    assert above("infoe") == [15000]  # "only at 15 000"
+    assert study.steps_above("infoe") == [15000]  # "only at 15 000"
     infoc = {s: study.paired(s, "infoc") for s in study.steps}
-    assert above("infoc") == [6000, 9000, 12000, 15000, 18000, 24000]  # "from 6 000 to 18 000 steps and at 24 000"
+    assert study.steps_above("infoc") == [6000, 9000, 12000, 15000, 18000, 24000]  # "from 6 000 to 18 000 steps and at 24 000"
     assert all(min(study.differences(s, "infoc")) > 0 for s in study.steps if 6000 <= s <= 15000)
     # Reconstruction: the falls in PSNR between two points, run by run.
     falls = {arm: {(seed, s): curve[p]["psnr"] - curve[s]["psnr"] for seed, curve in zip(study.seeds[arm],
@@ -849,7 +851,8 @@ def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves
     big = {k: v for k, v in falls["qlae"].items() if v >= 5}
     assert set(big) == {(0, 18000), (0, 24000), (5, 24000), (3, 30000)}
     psnr3 = {s: study.curves["qlae"][3][s]["psnr"] for s in study.steps}
-    assert psnr3[last] < psnr3[27000] - 5 and study.paired(last, "psnr")[0] + study.paired(last, "psnr")[1] > 0
+    psnr_paired = study.paired(last, "psnr")
+    assert psnr3[last] < psnr3[27000] - 5 and psnr_paired[0] + psnr_paired[1] > 0
     psnr_end = lambda arm, skip=(): [metric(wd[f"{arm}-s{s}"], "psnr", S) for s in study.seeds[arm] if s not in skip]
     span1 = lambda values: f"{min(values):.1f}–{max(values):.1f}"
     # The weights and the codebooks.
@@ -883,7 +886,7 @@ def test_every_run_figure_in_the_wd_study_readme_is_rebuilt_from_the_kept_curves
         f"seed 3 ends in such a dip ({psnr3[last]:.1f} dB at 30 000, from {psnr3[27000]:.1f} at 27 000); the most any "
         f"run without weight decay loses between two points is {max(falls['qlae-nowd'].values()):.3f} dB. So the mean "
         f"PSNR at 30 000 is {at('qlae', 'psnr'):.1f} against {at('qlae-nowd', 'psnr'):.1f} dB (paired "
-        f"{signed(study.paired(last, 'psnr'), 1)} dB, including 0), while the other six seeds with weight decay end "
+        f"{signed(psnr_paired, 1)} dB, including 0), while the other six seeds with weight decay end "
         f"at {span1(psnr_end('qlae', skip={3}))} dB, like those without ({span1(psnr_end('qlae-nowd'))}).",
         f"their norm levels off near {norm('qlae', last):.0f} ({norm('qlae', 6000):.0f} at 6 000 steps, "
         f"{norm('qlae', last):.0f} at 30 000); without it, it keeps growing, like the AE's, to "

@@ -222,7 +222,7 @@ def test_the_prepared_gpu_session_runs_at_tiny_size_on_the_cpu(tmp_path):
 def test_the_speed_benchmark_leaves_out_an_option_that_fails_and_times_the_rest(monkeypatch, capsys):
     """On a GPU machine torch.compile can fail (no working C compiler, say): the benchmark names the failed option
     and times the others, so the one-shot GPU session does not lose its table to one option."""
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "tests"))
     import bench_train
 
     model_loss = train.model_loss
